@@ -1,0 +1,3 @@
+module spadework
+
+go 1.26.8
