@@ -1,19 +1,83 @@
 package gemm
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// Pool spreads GEMMs and other data-parallel loops over a fixed number of
-// goroutines. A nil *Pool or one with Threads() == 1 runs everything inline.
+// Pool spreads GEMMs and other data-parallel loops over a fixed set of
+// long-lived worker goroutines, started by NewPool and stopped by Close.
+// The goroutine that calls For or Sgemm works too, so a pool of n threads
+// owns n-1 helper goroutines.
+//
+// A nil *Pool, or one with Threads() == 1, runs everything inline. A Pool is
+// safe for concurrent use, but it runs one job at a time: a call made while
+// another is in progress (from another goroutine, or from inside an fn passed
+// to For) runs inline on its caller instead of waiting, so nesting can never
+// deadlock.
 type Pool struct {
 	threads int
+
+	mu     sync.Mutex // held for the whole of one parallel job
+	closed bool       // set by Close, under mu
+
+	wake    []chan struct{} // one per helper; a send starts one round
+	running sync.WaitGroup  // helpers still busy with the current round
+	quit    chan struct{}   // closed by Close
+	exited  sync.WaitGroup  // helpers that have not returned yet
+	once    sync.Once
+
+	// The current job, written under mu before the helpers are woken.
+	// Keeping it in the Pool (not in a closure) is what lets For and Sgemm
+	// run without allocating.
+	kind   int
+	tasks  int          // number of chunks or GEMM tiles
+	next   atomic.Int64 // next task to claim
+	n      int          // For: the range [0,n)
+	fn     func(lo, hi int)
+	g      gemmJob
+	spaces []workspace // packing buffers, one per thread (0 = caller)
 }
 
-// NewPool returns a pool that uses up to threads goroutines (at least 1).
+const (
+	jobFor = iota
+	jobGemm
+)
+
+// gemmJob is one Pool.Sgemm call cut into an mTiles×nTiles grid of tiles,
+// each a full-K product that one thread computes with its own buffers.
+type gemmJob struct {
+	m, n, k      int
+	a, b, c      []float32
+	lda, ldb     int
+	ldc          int
+	acc          bool
+	mb, nb       int // tile size
+	mTiles       int
+	nTiles       int
+	useAsmKernel bool
+}
+
+// NewPool returns a pool that uses up to threads goroutines (at least 1),
+// counting the caller's. Call Close to stop its goroutines.
 func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = 1
 	}
-	return &Pool{threads: threads}
+	p := &Pool{
+		threads: threads,
+		quit:    make(chan struct{}),
+		spaces:  make([]workspace, threads),
+	}
+	p.wake = make([]chan struct{}, threads)
+	for id := 1; id < threads; id++ {
+		// Buffered so that waking a helper never blocks on it being
+		// scheduled; the WaitGroup is what orders the round.
+		p.wake[id] = make(chan struct{}, 1)
+		p.exited.Add(1)
+		go p.helper(id)
+	}
+	return p
 }
 
 // Threads reports how many goroutines the pool uses.
@@ -24,32 +88,202 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
-// Close releases the pool's goroutines. The pool must not be used afterwards.
-func (p *Pool) Close() {}
+// Close stops the pool's goroutines and waits for them to return. It may be
+// called more than once; after Close the pool still works, inline.
+func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		close(p.quit)
+		p.exited.Wait()
+	})
+}
+
+func (p *Pool) helper(id int) {
+	defer p.exited.Done()
+	for {
+		select {
+		case <-p.wake[id]:
+			p.work(id)
+			p.running.Done()
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// work claims tasks of the current job until none are left. Tasks are
+// claimed dynamically rather than dealt out, so a thread that the OS
+// deschedules (the machine is rarely ours alone) costs its share of time
+// only once, not once per task.
+func (p *Pool) work(id int) {
+	for {
+		t := int(p.next.Add(1) - 1)
+		if t >= p.tasks {
+			return
+		}
+		switch p.kind {
+		case jobFor:
+			fn := p.fn
+			fn(t*p.n/p.tasks, (t+1)*p.n/p.tasks)
+		case jobGemm:
+			p.gemmTile(id, t)
+		}
+	}
+}
+
+// run executes the job already described in p on up to tasks threads. The
+// caller must hold p.mu.
+func (p *Pool) run() {
+	helpers := min(p.threads, p.tasks) - 1
+	p.next.Store(0)
+	p.running.Add(helpers)
+	for id := 1; id <= helpers; id++ {
+		p.wake[id] <- struct{}{}
+	}
+	p.work(0)
+	p.running.Wait()
+}
+
+// acquire locks the pool for one parallel job, or reports false when the job
+// should run inline: nil or single-threaded pool, closed pool, or a job
+// already in progress.
+func (p *Pool) acquire() bool {
+	if p == nil || p.threads == 1 {
+		return false
+	}
+	if !p.mu.TryLock() {
+		return false
+	}
+	if p.closed {
+		p.mu.Unlock()
+		return false
+	}
+	return true
+}
 
 // For calls fn over [0,n) split into at most Threads() contiguous chunks and
-// waits for all of them.
+// waits for all of them. Chunks may run on any of the pool's goroutines, in
+// any order. For itself does not allocate; a closure passed as fn may.
 func (p *Pool) For(n int, fn func(lo, hi int)) {
-	t := p.Threads()
-	if t == 1 || n < 2 {
+	if n <= 0 {
+		return
+	}
+	if n == 1 || !p.acquire() {
 		fn(0, n)
 		return
 	}
-	if t > n {
-		t = n
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < t; i++ {
-		lo, hi := i*n/t, (i+1)*n/t
-		wg.Add(1)
-		go func() { defer wg.Done(); fn(lo, hi) }()
-	}
-	wg.Wait()
+	defer p.mu.Unlock()
+	p.kind = jobFor
+	p.n = n
+	p.tasks = min(p.threads, n)
+	p.fn = fn
+	p.run()
+	p.fn = nil // let the closure be collected
 }
 
-// Sgemm is the parallel form of the package-level Sgemm.
+// Sgemm is the parallel form of the package-level Sgemm: C = A·B, or
+// C += A·B when acc is true. It cuts C into tiles (column strips that are
+// multiples of the kernel width when N is large, row strips when M is the
+// larger side) and computes them on the pool's threads, each with its own
+// packing buffers. After the first call with a given shape it allocates
+// nothing.
 func (p *Pool) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	p.For(n, func(lo, hi int) {
-		Sgemm(m, hi-lo, k, a, lda, b[lo:], ldb, c[lo:], ldc, acc)
-	})
+	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if !p.acquire() {
+		Sgemm(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		return
+	}
+	defer p.mu.Unlock()
+	mb, nb := tileGrid(m, n, k, p.threads)
+	p.kind = jobGemm
+	p.g = gemmJob{
+		m: m, n: n, k: k,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc,
+		mb: mb, nb: nb,
+		mTiles:       (m + mb - 1) / mb,
+		nTiles:       (n + nb - 1) / nb,
+		useAsmKernel: useAsm,
+	}
+	p.tasks = p.g.mTiles * p.g.nTiles
+	p.run()
+	p.g = gemmJob{} // drop references to the caller's matrices
 }
+
+// sgemmWith runs one Pool.Sgemm with the kernel chosen by asm; tests use it
+// to push the portable kernel through the parallel path too.
+func (p *Pool) sgemmWith(asm bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if !p.acquire() {
+		ws := getWorkspace()
+		gemmSerial(ws, asm, m, n, k, a, lda, b, ldb, c, ldc, acc)
+		putWorkspace(ws)
+		return
+	}
+	defer p.mu.Unlock()
+	mb, nb := tileGrid(m, n, k, p.threads)
+	p.kind = jobGemm
+	p.g = gemmJob{
+		m: m, n: n, k: k,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc,
+		mb: mb, nb: nb,
+		mTiles:       (m + mb - 1) / mb,
+		nTiles:       (n + nb - 1) / nb,
+		useAsmKernel: asm,
+	}
+	p.tasks = p.g.mTiles * p.g.nTiles
+	p.run()
+	p.g = gemmJob{}
+}
+
+// gemmTile computes tile t of the current GEMM job on thread id.
+func (p *Pool) gemmTile(id, t int) {
+	g := &p.g
+	i0 := t / g.nTiles * g.mb
+	j0 := t % g.nTiles * g.nb
+	mt := min(g.mb, g.m-i0)
+	nt := min(g.nb, g.n-j0)
+	gemmSerial(&p.spaces[id], g.useAsmKernel, mt, nt, g.k,
+		g.a[i0*g.lda:], g.lda, g.b[j0:], g.ldb, g.c[i0*g.ldc+j0:], g.ldc, g.acc)
+}
+
+// tileGrid picks the tile size for a parallel GEMM. Every tile repacks the A
+// rows and B columns it touches, so more tiles cost more packing, while too
+// few (or ragged) tiles leave threads idle. Splitting N at ncBlock
+// boundaries is free (the serial loop repacks A there anyway); beyond that a
+// small search over row×column splits minimises a rough time model:
+// rounds × (padded FLOPs / ~20 per cycle + packed elements × ~1 cycle).
+func tileGrid(m, n, k, threads int) (mb, nb int) {
+	tn0 := ceilDiv(n, ncBlock)
+	mb = (m + mr - 1) / mr * mr
+	nb = blockSize(n, ncBlock, nr)
+	if threads == 1 {
+		return mb, nb
+	}
+	best := -1.0
+	for tm := 1; tm <= 2*threads; tm++ {
+		for tn := tn0; tn <= tn0+2*threads; tn++ {
+			b := (ceilDiv(m, tm) + mr - 1) / mr * mr
+			c := (ceilDiv(n, tn) + nr - 1) / nr * nr
+			tiles := ceilDiv(m, b) * ceilDiv(n, c)
+			rounds := ceilDiv(tiles, threads)
+			cost := float64(rounds) * (2*float64(b)*float64(c)*float64(k)/20 + float64(b*k+k*c))
+			if best < 0 || cost < best {
+				best, mb, nb = cost, b, c
+			}
+		}
+	}
+	return mb, nb
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

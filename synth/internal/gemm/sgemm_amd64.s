@@ -1,0 +1,126 @@
+#include "textflag.h"
+
+// One k step of the 4x24 tile: three ymm of B, four broadcasts of A,
+// twelve FMAs into Y0..Y11. boff and aoff are byte offsets from DI and SI.
+#define STEP(boff, aoff) \
+	VMOVUPS (boff)(DI), Y12; \
+	VMOVUPS (boff+32)(DI), Y13; \
+	VMOVUPS (boff+64)(DI), Y14; \
+	VBROADCASTSS (aoff+0)(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y0; \
+	VFMADD231PS Y13, Y15, Y1; \
+	VFMADD231PS Y14, Y15, Y2; \
+	VBROADCASTSS (aoff+4)(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y3; \
+	VFMADD231PS Y13, Y15, Y4; \
+	VFMADD231PS Y14, Y15, Y5; \
+	VBROADCASTSS (aoff+8)(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VFMADD231PS Y14, Y15, Y8; \
+	VBROADCASTSS (aoff+12)(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y9; \
+	VFMADD231PS Y13, Y15, Y10; \
+	VFMADD231PS Y14, Y15, Y11
+
+// func sgemmKernelAsm(k int, a, b, c *float32, ldc int, acc bool)
+TEXT ·sgemmKernelAsm(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R9
+	SHLQ $2, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Four k steps per iteration: the loop overhead is then small next to
+	// 48 FMAs, and the packed slivers are read strictly in order.
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail
+
+loop4:
+	PREFETCHT0 512(DI)
+	STEP(0, 0)
+	STEP(96, 16)
+	STEP(192, 32)
+	STEP(288, 48)
+	ADDQ $384, DI
+	ADDQ $64, SI
+	DECQ BX
+	JNZ  loop4
+
+tail:
+	ANDQ $3, CX
+	JZ   store
+
+loop1:
+	STEP(0, 0)
+	ADDQ $96, DI
+	ADDQ $16, SI
+	DECQ CX
+	JNZ  loop1
+
+store:
+	MOVBLZX acc+40(FP), AX
+	TESTL AX, AX
+	JZ   overwrite
+	VADDPS 0(DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VADDPS 64(DX), Y2, Y2
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y3, Y3
+	VADDPS 32(DX), Y4, Y4
+	VADDPS 64(DX), Y5, Y5
+	VMOVUPS Y3, 0(DX)
+	VMOVUPS Y4, 32(DX)
+	VMOVUPS Y5, 64(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	VADDPS 64(DX), Y8, Y8
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y9, Y9
+	VADDPS 32(DX), Y10, Y10
+	VADDPS 64(DX), Y11, Y11
+	VMOVUPS Y9, 0(DX)
+	VMOVUPS Y10, 32(DX)
+	VMOVUPS Y11, 64(DX)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	ADDQ R9, DX
+	VMOVUPS Y3, 0(DX)
+	VMOVUPS Y4, 32(DX)
+	VMOVUPS Y5, 64(DX)
+	ADDQ R9, DX
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	ADDQ R9, DX
+	VMOVUPS Y9, 0(DX)
+	VMOVUPS Y10, 32(DX)
+	VMOVUPS Y11, 64(DX)
+	VZEROUPPER
+	RET
