@@ -1,0 +1,71 @@
+package palette
+
+import "strings"
+
+// nameGroups assigns a group to every landscape-relevant name of the four
+// sets. Anything not listed is GroupOther.
+var nameGroups = map[string]Group{
+	// sky & weather
+	"sky": GroupSky, "sky-other": GroupSky, "clouds": GroupSky, "fog": GroupSky,
+	"sun": GroupSky, "moon": GroupSky,
+	// water
+	"sea": GroupWater, "river": GroupWater, "water": GroupWater, "water-other": GroupWater,
+	"lake": GroupWater, "waterfall": GroupWater, "waterdrops": GroupWater,
+	// terrain
+	"mountain": GroupTerrain, "hill": GroupTerrain, "rock": GroupTerrain, "stone": GroupTerrain,
+	"sand": GroupTerrain, "desert": GroupTerrain, "field": GroupTerrain, "earth": GroupTerrain,
+	"ground": GroupTerrain, "land": GroupTerrain, "dirt": GroupTerrain, "mud": GroupTerrain,
+	"gravel": GroupTerrain, "snow": GroupTerrain, "ground-other": GroupTerrain,
+	"terrain": GroupTerrain, "dirt track": GroupTerrain, "playingfield": GroupTerrain,
+	// plants
+	"tree": GroupPlants, "grass": GroupPlants, "plant": GroupPlants, "plant-other": GroupPlants,
+	"palm": GroupPlants, "flower": GroupPlants, "bush": GroupPlants, "leaves": GroupPlants,
+	"branch": GroupPlants, "moss": GroupPlants, "straw": GroupPlants, "vegetation": GroupPlants,
+	// built
+	"building": GroupBuilt, "building-other": GroupBuilt, "house": GroupBuilt,
+	"skyscraper": GroupBuilt, "hovel": GroupBuilt, "tower": GroupBuilt, "roof": GroupBuilt,
+	"wall": GroupBuilt, "wall-brick": GroupBuilt, "wall-concrete": GroupBuilt,
+	"wall-other": GroupBuilt, "wall-panel": GroupBuilt, "wall-stone": GroupBuilt,
+	"wall-tile": GroupBuilt, "wall-wood": GroupBuilt, "road": GroupBuilt, "sidewalk": GroupBuilt,
+	"pavement": GroupBuilt, "path": GroupBuilt, "crosswalk": GroupBuilt, "parking": GroupBuilt,
+	"rail track": GroupBuilt, "railroad": GroupBuilt, "runway": GroupBuilt, "bridge": GroupBuilt,
+	"pier": GroupBuilt, "platform": GroupBuilt, "tunnel": GroupBuilt, "fence": GroupBuilt,
+	"railing": GroupBuilt, "guard rail": GroupBuilt, "bannister": GroupBuilt,
+	"staircase": GroupBuilt, "stairway": GroupBuilt, "stairs": GroupBuilt, "step": GroupBuilt,
+	"window": GroupBuilt, "windowpane": GroupBuilt, "window-other": GroupBuilt,
+	"door": GroupBuilt, "door-stuff": GroupBuilt, "balcony": GroupBuilt, "awning": GroupBuilt,
+	"canopy": GroupBuilt, "column": GroupBuilt, "pole": GroupBuilt, "polegroup": GroupBuilt,
+	"streetlight": GroupBuilt, "sign": GroupBuilt, "signboard": GroupBuilt,
+	"traffic sign": GroupBuilt, "traffic light": GroupBuilt, "street sign": GroupBuilt,
+	"stop sign": GroupBuilt, "fountain": GroupBuilt, "tent": GroupBuilt,
+	"structural-other": GroupBuilt, "grandstand": GroupBuilt, "swimming pool": GroupBuilt,
+}
+
+// GroupOf returns the group of a label name as the four built-in sets assign
+// it; GroupOther for names it does not know. Suffixes such as "-merged"
+// (COCO panoptic) are looked through.
+func GroupOf(name string) Group {
+	n := normalize(name)
+	if g, ok := nameGroups[n]; ok {
+		return g
+	}
+	if base, ok := baseName(n); ok {
+		if g, ok := nameGroups[base]; ok {
+			return g
+		}
+	}
+	switch n {
+	case "void", "unlabeled", "unlabelled", "background":
+		return GroupUnlabeled
+	}
+	return GroupOther
+}
+
+// baseName strips a qualifier: "wall-brick" → "wall", "grass-merged" →
+// "grass", "sky-other" → "sky".
+func baseName(n string) (string, bool) {
+	if i := strings.IndexByte(n, '-'); i > 0 {
+		return n[:i], true
+	}
+	return "", false
+}
