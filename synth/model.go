@@ -1,0 +1,674 @@
+package synth
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"spadework/synth/internal/safetensors"
+)
+
+// Conv is a 2-D convolution (zero padding, square kernel) as stored in the
+// reference's state_dict, plus the weight laid out for the engine's GEMM.
+type Conv struct {
+	Name                      string // state_dict prefix, e.g. "netG.head_0.conv_0"
+	Cin, Cout, K, Stride, Pad int
+	Weight                    []float32 // [Cout, Cin, K, K]
+	Bias                      []float32 // [Cout], nil when the layer has none
+
+	// wt is the weight as the B operand of out[pixels, Cout] = cols·wt,
+	// with rows ordered (ky, kx, cin) to match the channels-last im2col.
+	wt []float32
+}
+
+func (c *Conv) prepare() {
+	kk := c.K * c.K
+	c.wt = make([]float32, kk*c.Cin*c.Cout)
+	for o := 0; o < c.Cout; o++ {
+		for i := 0; i < c.Cin; i++ {
+			for t := 0; t < kk; t++ {
+				c.wt[(t*c.Cin+i)*c.Cout+o] = c.Weight[(o*c.Cin+i)*kk+t]
+			}
+		}
+	}
+}
+
+// Linear is a fully connected layer: out = W·x + b, W is [Out, In].
+type Linear struct {
+	Name    string
+	In, Out int
+	Weight  []float32
+	Bias    []float32
+}
+
+// SPADE is spatially-adaptive normalization: a parameter-free norm of x,
+// then a per-pixel scale (1+γ) and shift β predicted from the label map by
+// mlp_shared → ReLU → mlp_gamma / mlp_beta.
+type SPADE struct {
+	Name     string
+	C        int  // channels normalised
+	Instance bool // instance norm; otherwise batch norm with running stats
+	Shared   Conv // mlp_shared.0: semantic_nc → nhidden
+	Gamma    Conv
+	Beta     Conv
+	// Batch norm running statistics (nil for instance norm).
+	RunningMean, RunningVar []float32
+
+	bnScale, bnShift []float32 // batch norm folded: norm(x) = x·scale + shift
+	shared           []float32 // gather table of Shared [tap][channel][nhidden]
+	gb               []float32 // Gamma|Beta as one GEMM operand [K·K·nhidden, 2C]
+	gbBias           []float32 // [2C]
+	classGB          []float32 // [class][2C]: γ|β where the neighbourhood is one class
+}
+
+// ResBlock is the reference's SPADEResnetBlock.
+type ResBlock struct {
+	Name            string
+	Fin, Fout, Fmid int
+	Conv0, Conv1    Conv
+	ConvS           *Conv // learned shortcut (fin != fout), no bias
+	Norm0, Norm1    SPADE
+	NormS           *SPADE
+	upBefore        bool // a ×2 nearest upsampling precedes this block
+	level           int  // resolution level: 0 is the first feature map
+}
+
+// Generator is the reference's SPADEGenerator.
+type Generator struct {
+	FCLinear *Linear // with VAE: z → 16·ngf·sh·sw
+	FCConv   *Conv   // without VAE: 3×3 conv over the downsampled label map
+	Blocks   []*ResBlock
+	ConvImg  Conv
+}
+
+// Encoder is the reference's ConvEncoder (style encoder of the VAE).
+type Encoder struct {
+	Layers      []Conv // stride 2, pad 1, no bias; instance norm and leaky ReLU follow
+	FCMu, FCVar Linear
+	S           int // spatial size of the last feature map (input is 256×256)
+}
+
+// Label is one class a model accepts, as described by its `labels` metadata.
+type Label struct {
+	ID    int
+	Name  string
+	Color color.RGBA
+}
+
+// LabelSet is a model's label vocabulary: dataset ids, names and colours,
+// and the id → input channel table.
+type LabelSet struct {
+	Set       string
+	Unlabeled int // id of the unlabeled / void class, -1 if none
+	Labels    []Label
+	Channels  [][2]int // [id, channel] for every accepted id
+}
+
+// Style is a named style preset (a z vector) shipped with a model.
+type Style struct {
+	Name string
+	Z    []float32
+}
+
+// Model is a loaded generator with its optional encoder, label table,
+// metadata and style presets. It is immutable after loading and may be
+// shared by several Renderers.
+type Model struct {
+	file    string
+	cfg     Config
+	G       *Generator
+	E       *Encoder
+	labels  LabelSet
+	chanOf  [256]int16 // id → channel, -1 for ids the model does not accept
+	meta    map[string]string
+	styles  []Style
+	tensors []safetensors.Tensor // as read, for WriteFile
+	ks      int                  // SPADE kernel size
+	nLevels int                  // Upsamplings()+1 resolution levels
+}
+
+// Config returns the model's options.
+func (m *Model) Config() Config { return m.cfg }
+
+// ID is the stable model id from the metadata (file name if absent).
+func (m *Model) ID() string {
+	if s := m.meta["id"]; s != "" {
+		return s
+	}
+	return strings.TrimSuffix(filepath.Base(m.file), filepath.Ext(m.file))
+}
+
+// Name is the human name from the metadata (the ID if absent).
+func (m *Model) Name() string {
+	if s := m.meta["name"]; s != "" {
+		return s
+	}
+	return m.ID()
+}
+
+// Size is the native output size (width, height).
+func (m *Model) Size() (w, h int) {
+	sw, sh := m.cfg.LatentSize()
+	n := m.cfg.Upsamplings()
+	return sw << n, sh << n
+}
+
+// LabelSet returns the label vocabulary (shared; do not modify).
+func (m *Model) LabelSet() LabelSet { return m.labels }
+
+// Styles returns the style presets (shared; do not modify).
+func (m *Model) Styles() []Style { return m.styles }
+
+// HasEncoder reports whether the model can encode a photo into a style.
+func (m *Model) HasEncoder() bool { return m.E != nil }
+
+// Metadata returns a copy of the file's metadata.
+func (m *Model) Metadata() map[string]string {
+	out := make(map[string]string, len(m.meta))
+	for k, v := range m.meta {
+		out[k] = v
+	}
+	return out
+}
+
+// Channel returns the generator input channel of a dataset label id.
+func (m *Model) Channel(id int) (int, bool) {
+	if id < 0 || id > 255 || m.chanOf[id] < 0 {
+		return 0, false
+	}
+	return int(m.chanOf[id]), true
+}
+
+// MACs counts the multiply-accumulates of one dense generator pass at w×h,
+// as the reference computes it (every conv and linear layer).
+func (m *Model) MACs(w, h int) int64 {
+	c := m.cfg
+	n := c.Upsamplings()
+	lw, lh := w>>n, h>>n
+	snc := int64(c.SemanticNC())
+	var t int64
+	conv := func(cv *Conv, hw int64) { t += int64(cv.K*cv.K*cv.Cin*cv.Cout) * hw }
+	g := m.G
+	if g.FCLinear != nil {
+		t += int64(g.FCLinear.In * g.FCLinear.Out)
+	} else {
+		conv(g.FCConv, int64(lw*lh))
+	}
+	_ = snc
+	for _, b := range g.Blocks {
+		hw := int64((lw << b.level) * (lh << b.level))
+		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
+			if s != nil {
+				conv(&s.Shared, hw)
+				conv(&s.Gamma, hw)
+				conv(&s.Beta, hw)
+			}
+		}
+		conv(&b.Conv0, hw)
+		conv(&b.Conv1, hw)
+		if b.ConvS != nil {
+			conv(b.ConvS, hw)
+		}
+	}
+	conv(&g.ConvImg, int64(w*h))
+	return t
+}
+
+// Load reads a native model file (.safetensors).
+func Load(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(data, path)
+}
+
+// Decode parses a native model file held in memory; name is used in errors.
+func Decode(data []byte, name string) (*Model, error) {
+	f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)), name)
+	if err != nil {
+		return nil, err
+	}
+	return fromFile(f)
+}
+
+// FromTensors builds a model from tensors named as in the native format and
+// its metadata (as an importer produces them), checking them as Load does.
+func FromTensors(name string, tensors []safetensors.Tensor, meta map[string]string) (*Model, error) {
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, tensors, meta, false); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return Decode(buf.Bytes(), name)
+}
+
+// WriteFile writes the model in the native format, as F16 when fp16 is set.
+// The file is written beside path and renamed into place.
+func (m *Model) WriteFile(path string, fp16 bool) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := safetensors.Write(tmp, m.tensors, m.meta, fp16); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// binder hands out the file's tensors by expected name and shape and
+// collects every mismatch, so one load reports all problems at once.
+type binder struct {
+	f    *safetensors.File
+	used map[string]bool
+	errs []string
+}
+
+func shapeStr(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.Itoa(d)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func (b *binder) get(name string, shape ...int) []float32 {
+	t, ok := b.f.Get(name)
+	if !ok {
+		b.errs = append(b.errs, fmt.Sprintf("%s: tensor %s: missing (want shape %s)", b.f.Name, name, shapeStr(shape)))
+		return make([]float32, prod(shape))
+	}
+	b.used[name] = true
+	same := len(t.Shape) == len(shape)
+	for i := 0; same && i < len(shape); i++ {
+		same = t.Shape[i] == shape[i]
+	}
+	if !same {
+		b.errs = append(b.errs, fmt.Sprintf("%s: tensor %s: want shape %s, found %s", b.f.Name, name, shapeStr(shape), shapeStr(t.Shape)))
+		return make([]float32, prod(shape))
+	}
+	for _, v := range t.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			b.errs = append(b.errs, fmt.Sprintf("%s: tensor %s: holds NaN or Inf", b.f.Name, name))
+			break
+		}
+	}
+	return t.Data
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+func (b *binder) conv(name string, cin, cout, k, stride int, bias bool) Conv {
+	c := Conv{Name: name, Cin: cin, Cout: cout, K: k, Stride: stride, Pad: k / 2}
+	c.Weight = b.get(name+".weight", cout, cin, k, k)
+	if bias {
+		c.Bias = b.get(name+".bias", cout)
+	}
+	return c
+}
+
+func (b *binder) linear(name string, in, out int) Linear {
+	return Linear{Name: name, In: in, Out: out, Weight: b.get(name+".weight", out, in), Bias: b.get(name+".bias", out)}
+}
+
+func (b *binder) spade(name string, c int, cfg Config) SPADE {
+	inst, ks, _ := cfg.spadeNorm()
+	s := SPADE{Name: name, C: c, Instance: inst}
+	s.Shared = b.conv(name+".mlp_shared.0", cfg.SemanticNC(), cfg.NHidden, ks, 1, true)
+	s.Gamma = b.conv(name+".mlp_gamma", cfg.NHidden, c, ks, 1, true)
+	s.Beta = b.conv(name+".mlp_beta", cfg.NHidden, c, ks, 1, true)
+	if !inst {
+		s.RunningMean = b.get(name+".param_free_norm.running_mean", c)
+		s.RunningVar = b.get(name+".param_free_norm.running_var", c)
+		for i, v := range s.RunningVar {
+			if v < 0 {
+				b.errs = append(b.errs, fmt.Sprintf("%s: tensor %s.param_free_norm.running_var: negative variance %v at %d", b.f.Name, name, v, i))
+				break
+			}
+		}
+	}
+	return s
+}
+
+func (b *binder) block(name string, fin, fout int, cfg Config) *ResBlock {
+	fmid := min(fin, fout)
+	r := &ResBlock{Name: name, Fin: fin, Fout: fout, Fmid: fmid}
+	p := "netG." + name
+	r.Conv0 = b.conv(p+".conv_0", fin, fmid, 3, 1, true)
+	r.Conv1 = b.conv(p+".conv_1", fmid, fout, 3, 1, true)
+	if fin != fout {
+		cs := b.conv(p+".conv_s", fin, fout, 1, 1, false)
+		r.ConvS = &cs
+		ns := b.spade(p+".norm_s", fin, cfg)
+		r.NormS = &ns
+	}
+	r.Norm0 = b.spade(p+".norm_0", fin, cfg)
+	r.Norm1 = b.spade(p+".norm_1", fmid, cfg)
+	return r
+}
+
+func fromFile(f *safetensors.File) (*Model, error) {
+	name := f.Name
+	meta := f.Metadata
+	if meta["format"] != "spadework-model" {
+		return nil, fmt.Errorf("%s: metadata format is %q, want spadework-model", name, meta["format"])
+	}
+	if v := meta["format_version"]; v != "1" {
+		return nil, fmt.Errorf("%s: format_version %q not supported (want 1)", name, v)
+	}
+	cfg, err := ParseConfig(meta["config"])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	_, ks, _ := cfg.spadeNorm()
+	m := &Model{file: name, cfg: cfg, meta: meta, tensors: f.Tensors, ks: ks, nLevels: cfg.Upsamplings() + 1}
+	b := &binder{f: f, used: map[string]bool{}}
+
+	nf := cfg.NGF
+	sw, sh := cfg.LatentSize()
+	g := &Generator{}
+	if cfg.UseVAE {
+		l := b.linear("netG.fc", cfg.ZDim, 16*nf*sw*sh)
+		g.FCLinear = &l
+	} else {
+		c := b.conv("netG.fc", cfg.SemanticNC(), 16*nf, 3, 1, true)
+		g.FCConv = &c
+	}
+	type spec struct {
+		name      string
+		fin, fout int
+		up        bool
+	}
+	more := cfg.NumUpsamplingLayers != "normal"
+	specs := []spec{
+		{"head_0", 16 * nf, 16 * nf, false},
+		{"G_middle_0", 16 * nf, 16 * nf, true},
+		{"G_middle_1", 16 * nf, 16 * nf, more},
+		{"up_0", 16 * nf, 8 * nf, true},
+		{"up_1", 8 * nf, 4 * nf, true},
+		{"up_2", 4 * nf, 2 * nf, true},
+		{"up_3", 2 * nf, nf, true},
+	}
+	finalNC := nf
+	if cfg.NumUpsamplingLayers == "most" {
+		specs = append(specs, spec{"up_4", nf, nf / 2, true})
+		finalNC = nf / 2
+	}
+	level := 0
+	for _, s := range specs {
+		blk := b.block(s.name, s.fin, s.fout, cfg)
+		if s.up {
+			level++
+		}
+		blk.upBefore, blk.level = s.up, level
+		g.Blocks = append(g.Blocks, blk)
+	}
+	g.ConvImg = b.conv("netG.conv_img", finalNC, 3, 3, 1, true)
+	m.G = g
+
+	if _, ok := f.Get("netE.layer1.0.weight"); ok {
+		e := &Encoder{}
+		ndf := nf
+		chans := []int{3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8, ndf * 8}
+		nl := 5
+		if cfg.CropSize >= 256 {
+			nl = 6
+		}
+		for i := 0; i < nl; i++ {
+			e.Layers = append(e.Layers, b.conv(fmt.Sprintf("netE.layer%d.0", i+1), chans[i], chans[i+1], 3, 2, false))
+		}
+		e.S = 256 >> nl
+		zd := cfg.ZDim
+		e.FCMu = b.linear("netE.fc_mu", ndf*8*e.S*e.S, zd)
+		e.FCVar = b.linear("netE.fc_var", ndf*8*e.S*e.S, zd)
+		m.E = e
+	}
+
+	if t, ok := f.Get("styles"); ok {
+		b.used["styles"] = true
+		zd := cfg.ZDim
+		if !cfg.UseVAE || len(t.Shape) != 2 || t.Shape[1] != zd {
+			b.errs = append(b.errs, fmt.Sprintf("%s: tensor styles: want shape [n %d] on a VAE model, found %s", name, zd, shapeStr(t.Shape)))
+		} else {
+			var names []string
+			if s := meta["style_names"]; s != "" {
+				if err := json.Unmarshal([]byte(s), &names); err != nil {
+					return nil, fmt.Errorf("%s: metadata style_names: %v", name, err)
+				}
+			}
+			for i := 0; i < t.Shape[0]; i++ {
+				n := fmt.Sprintf("style %d", i+1)
+				if i < len(names) {
+					n = names[i]
+				}
+				m.styles = append(m.styles, Style{Name: n, Z: t.Data[i*zd : (i+1)*zd : (i+1)*zd]})
+			}
+		}
+	}
+	var extra []string
+	for _, t := range f.Tensors {
+		if !b.used[t.Name] {
+			extra = append(extra, fmt.Sprintf("%s: unexpected tensor %s %s", name, t.Name, shapeStr(t.Shape)))
+		}
+	}
+	sort.Strings(extra)
+	b.errs = append(b.errs, extra...)
+	if len(b.errs) > 0 {
+		if len(b.errs) > 8 {
+			b.errs = append(b.errs[:8], fmt.Sprintf("... and %d more problems", len(b.errs)-8))
+		}
+		return nil, fmt.Errorf("%s", strings.Join(b.errs, "\n"))
+	}
+	if err := m.parseLabels(); err != nil {
+		return nil, fmt.Errorf("%s: metadata labels: %v", name, err)
+	}
+	m.prepare()
+	return m, nil
+}
+
+type labelsJSON struct {
+	Set       string `json:"set"`
+	Unlabeled *int   `json:"unlabeled"`
+	Labels    []struct {
+		ID    int    `json:"id"`
+		Name  string `json:"name"`
+		Color string `json:"color"`
+	} `json:"labels"`
+	Channels [][2]int `json:"channels"`
+}
+
+func parseColor(s string) (color.RGBA, error) {
+	if len(s) != 7 || s[0] != '#' {
+		return color.RGBA{}, fmt.Errorf("colour %q is not #rrggbb", s)
+	}
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil {
+		return color.RGBA{}, fmt.Errorf("colour %q is not #rrggbb", s)
+	}
+	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, nil
+}
+
+// parseLabels reads the `labels` metadata. Without it every id
+// 0..channels-1 maps to the channel of the same number.
+func (m *Model) parseLabels() error {
+	for i := range m.chanOf {
+		m.chanOf[i] = -1
+	}
+	nch := m.cfg.labelChannels()
+	js := m.meta["labels"]
+	if js == "" {
+		m.labels = LabelSet{Set: "", Unlabeled: -1}
+		for id := 0; id < nch && id < 256; id++ {
+			m.chanOf[id] = int16(id)
+			m.labels.Channels = append(m.labels.Channels, [2]int{id, id})
+			m.labels.Labels = append(m.labels.Labels, Label{ID: id, Name: fmt.Sprintf("class %d", id), Color: color.RGBA{uint8(id * 37), uint8(id * 91), uint8(id * 53), 255}})
+		}
+		return nil
+	}
+	var lj labelsJSON
+	if err := json.Unmarshal([]byte(js), &lj); err != nil {
+		return err
+	}
+	ls := LabelSet{Set: lj.Set, Unlabeled: -1}
+	if lj.Unlabeled != nil {
+		ls.Unlabeled = *lj.Unlabeled
+	}
+	for _, l := range lj.Labels {
+		c, err := parseColor(l.Color)
+		if err != nil {
+			return fmt.Errorf("label %d: %v", l.ID, err)
+		}
+		ls.Labels = append(ls.Labels, Label{ID: l.ID, Name: l.Name, Color: c})
+	}
+	if len(lj.Channels) == 0 {
+		return fmt.Errorf("no channels")
+	}
+	for _, p := range lj.Channels {
+		id, ch := p[0], p[1]
+		if id < 0 || id > 255 {
+			return fmt.Errorf("id %d outside 0..255", id)
+		}
+		if ch < 0 || ch >= nch {
+			return fmt.Errorf("id %d maps to channel %d, model has %d label channels", id, ch, nch)
+		}
+		if m.chanOf[id] >= 0 {
+			return fmt.Errorf("id %d listed twice", id)
+		}
+		m.chanOf[id] = int16(ch)
+	}
+	ls.Channels = lj.Channels
+	m.labels = ls
+	return nil
+}
+
+// prepare derives the engine's layouts from the stored weights: GEMM
+// operands, gather tables, folded batch norm and per-class modulation.
+func (m *Model) prepare() {
+	g := m.G
+	if g.FCConv != nil {
+		g.FCConv.prepare()
+	}
+	for _, b := range g.Blocks {
+		b.Conv0.prepare()
+		b.Conv1.prepare()
+		if b.ConvS != nil {
+			b.ConvS.prepare()
+		}
+		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
+			if s != nil {
+				s.prepare(m.cfg.labelChannels())
+			}
+		}
+	}
+	g.ConvImg.prepare()
+	if m.E != nil {
+		for i := range m.E.Layers {
+			m.E.Layers[i].prepare()
+		}
+	}
+}
+
+const normEps = 1e-5
+
+func (s *SPADE) prepare(classes int) {
+	if !s.Instance {
+		s.bnScale = make([]float32, s.C)
+		s.bnShift = make([]float32, s.C)
+		for c := 0; c < s.C; c++ {
+			sc := 1 / math.Sqrt(float64(s.RunningVar[c])+normEps)
+			s.bnScale[c] = float32(sc)
+			s.bnShift[c] = float32(-float64(s.RunningMean[c]) * sc)
+		}
+	}
+	// The GEMM layout [tap][cin][cout] doubles as the gather table: with a
+	// one-hot input the conv at a pixel is a sum over taps of one row each.
+	s.Shared.prepare()
+	s.shared = s.Shared.wt
+	kk := s.Gamma.K * s.Gamma.K
+	nh := s.Gamma.Cin
+	C2 := 2 * s.C
+	s.gb = make([]float32, kk*nh*C2)
+	for o := 0; o < s.C; o++ {
+		for i := 0; i < nh; i++ {
+			for t := 0; t < kk; t++ {
+				s.gb[(t*nh+i)*C2+o] = s.Gamma.Weight[(o*nh+i)*kk+t]
+				s.gb[(t*nh+i)*C2+s.C+o] = s.Beta.Weight[(o*nh+i)*kk+t]
+			}
+		}
+	}
+	s.gbBias = make([]float32, C2)
+	copy(s.gbBias, s.Gamma.Bias)
+	copy(s.gbBias[s.C:], s.Beta.Bias)
+
+	// γ|β of a map that is class c everywhere the kernels can see: every tap
+	// of mlp_shared reads channel c, every tap of mlp_gamma/beta reads the
+	// same activation vector.
+	sncIn := s.Shared.Cin
+	kks := s.Shared.K * s.Shared.K
+	s.classGB = make([]float32, classes*C2)
+	actv := make([]float64, nh)
+	for c := 0; c < classes; c++ {
+		for j := 0; j < nh; j++ {
+			a := float64(s.Shared.Bias[j])
+			for t := 0; t < kks; t++ {
+				a += float64(s.shared[(t*sncIn+c)*nh+j])
+			}
+			actv[j] = max(a, 0)
+		}
+		out := s.classGB[c*C2 : (c+1)*C2]
+		for o := 0; o < C2; o++ {
+			a := float64(s.gbBias[o])
+			for t := 0; t < kk; t++ {
+				for i := 0; i < nh; i++ {
+					a += actv[i] * float64(s.gb[(t*nh+i)*C2+o])
+				}
+			}
+			out[o] = float32(a)
+		}
+	}
+}
+
+// FoldSpectral returns weight_orig / σ with σ = uᵀ·W·v, W = weight_orig
+// viewed as [len(u), len(v)]: the weight torch's spectral_norm uses in
+// eval mode (no power iteration). It is how a checkpoint's weight_orig,
+// weight_u and weight_v become the native format's folded weight.
+func FoldSpectral(weightOrig, u, v []float32) ([]float32, error) {
+	rows, cols := len(u), len(v)
+	if rows == 0 || cols == 0 || rows*cols != len(weightOrig) {
+		return nil, fmt.Errorf("spectral norm: weight_orig has %d values, u %d and v %d", len(weightOrig), rows, cols)
+	}
+	var sigma float64
+	for i := 0; i < rows; i++ {
+		var wv float64
+		row := weightOrig[i*cols : (i+1)*cols]
+		for j, w := range row {
+			wv += float64(w) * float64(v[j])
+		}
+		sigma += float64(u[i]) * wv
+	}
+	if sigma == 0 || math.IsNaN(sigma) || math.IsInf(sigma, 0) {
+		return nil, fmt.Errorf("spectral norm: sigma is %v", sigma)
+	}
+	out := make([]float32, len(weightOrig))
+	for i, w := range weightOrig {
+		out[i] = float32(float64(w) / sigma)
+	}
+	return out, nil
+}

@@ -1,0 +1,1101 @@
+package synth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"math/rand"
+	"sync/atomic"
+
+	"spadework/synth/internal/gemm"
+)
+
+// Feature maps are channels-last (HWC): a pixel's channels are contiguous,
+// so im2col copies whole channel vectors, the SPADE modulation of a pixel
+// reads one γ|β row, and the band path can compute γ|β for a list of
+// pixels as the rows of one GEMM.
+
+// level is one resolution of the generator with the label map at that size
+// and the band/interior split of its pixels.
+type level struct {
+	w, h int
+	ch   []int32 // input channel per pixel
+	edge []bool  // instance-edge flag per pixel (nil without the edge channel)
+	// idx is, per pixel, the row of the band γ|β buffer (>= 0), or
+	// -(class+1) where the pixel's neighbourhood is one class and γ|β are
+	// that class's constants.
+	idx  []int32
+	band []int32 // pixels needing dense γ|β, in raster order
+	act  []int32 // pixels needing mlp_shared activations (band dilated by k/2)
+	srcX []int32 // nearest source column in the full-size map
+	srcY []int32
+	tmpA []int32
+	tmpB []int32
+	mark []bool
+}
+
+// TraceFunc receives an intermediate feature map in CHW order (a copy).
+type TraceFunc func(name string, c, h, w int, chw []float32)
+
+// SegMap is the generator's semantic input in compact form: the input
+// channel of each pixel (a one-hot map) and, for models with the
+// instance-edge channel, the edge flags (nil: derived from Channel).
+type SegMap struct {
+	W, H    int
+	Channel []int32
+	Edge    []bool
+}
+
+// Renderer runs one model at one output size. It owns its buffers and is
+// not safe for concurrent use; use one Renderer per goroutine.
+type Renderer struct {
+	m        *Model
+	w, h     int
+	pool     *gemm.Pool
+	ownPool  bool
+	threads  int
+	levels   []level
+	lw, lh   int
+	ids      []uint8
+	x, y     []float32 // block input/output, swapped by upsampling
+	t, d, s  []float32 // modulated input, conv_0 output, learned shortcut
+	actv     []float32 // mlp_shared activations [HW, nhidden]
+	gbuf     []float32 // γ|β rows [band pixels, 2C]
+	cls      []float32 // per-class modulation A|B [class][2C] for this frame
+	scale    []float32
+	shift    []float32
+	cols     [][]float32 // im2col scratch per worker
+	part     [][]float64 // per-worker partial sums
+	onehot   []float32   // dense path only, allocated on first use
+	colsSize int
+
+	// Job dispatch: the parameters live here and the functions are method
+	// values made once, so a frame allocates nothing.
+	job     func(worker, tile int)
+	ntiles  int64
+	next    atomic.Int64
+	workFn  func(lo, hi int)
+	convFn  func(int, int)
+	gathFn  func(int, int)
+	modFn   func(int, int)
+	statFn  func(int, int)
+	upFn    func(int, int)
+	leakyFn func(int, int)
+	fcFn    func(int, int)
+	imgFn   func(int, int)
+	cj      convJob
+	gj      gatherJob
+	mj      modJob
+	sj      statJob
+	uj      upJob
+	fj      fcJob
+	ij      imgJob
+}
+
+// NewRenderer prepares a renderer for m at w×h using threads goroutines
+// (threads < 1 means 1). The size must be the model's native size or, for
+// models without VAE, any multiple of 2^Upsamplings() with the native
+// aspect ratio. With VAE the fc layer produces a fixed sh×sw first feature
+// map, so only the native size is valid.
+func NewRenderer(m *Model, w, h, threads int) (*Renderer, error) {
+	if threads < 1 {
+		threads = 1
+	}
+	r := &Renderer{m: m, w: w, h: h, threads: threads, pool: gemm.NewPool(threads), ownPool: true}
+	if err := r.init(); err != nil {
+		r.pool.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Renderer) init() error {
+	m := r.m
+	cfg := m.cfg
+	w, h := r.w, r.h
+	nw, nh := m.Size()
+	n := cfg.Upsamplings()
+	if w != nw || h != nh {
+		if cfg.UseVAE {
+			return fmt.Errorf("synth: model %s uses a VAE, whose fc layer fixes the size: it renders only %dx%d, not %dx%d", m.ID(), nw, nh, w, h)
+		}
+		if w <= 0 || h <= 0 || w%(1<<n) != 0 || h%(1<<n) != 0 || w*nh != h*nw || w > 8192 || h > 8192 {
+			return fmt.Errorf("synth: model %s cannot render %dx%d: the size must be %dx%d or a multiple of %d with the same aspect ratio", m.ID(), w, h, nw, nh, 1<<n)
+		}
+	}
+	r.lw, r.lh = w>>n, h>>n
+	edges := !cfg.NoInstance
+	r.levels = make([]level, n+1)
+	for l := range r.levels {
+		lv := &r.levels[l]
+		lv.w, lv.h = r.lw<<l, r.lh<<l
+		np := lv.w * lv.h
+		lv.ch = make([]int32, np)
+		if edges {
+			lv.edge = make([]bool, np)
+		}
+		lv.idx = make([]int32, np)
+		lv.band = make([]int32, 0, np)
+		lv.act = make([]int32, 0, np)
+		lv.tmpA = make([]int32, np)
+		lv.tmpB = make([]int32, np)
+		lv.mark = make([]bool, np)
+		lv.srcX = nearestIndex(lv.w, w)
+		lv.srcY = nearestIndex(lv.h, h)
+	}
+	r.ids = make([]uint8, w*h)
+
+	// Buffer sizes: the largest feature map, activation and γ|β buffer.
+	g := m.G
+	maxFeat := r.lw * r.lh * 16 * cfg.NGF
+	maxGB := 0
+	maxK := 0
+	maxC := 0
+	note := func(cv *Conv) { maxK = max(maxK, cv.K*cv.K*cv.Cin) }
+	for _, b := range g.Blocks {
+		lv := &r.levels[b.level]
+		hw := lv.w * lv.h
+		maxFeat = max(maxFeat, hw*max(b.Fin, b.Fout))
+		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
+			if s != nil {
+				maxGB = max(maxGB, hw*2*s.C)
+				maxC = max(maxC, s.C)
+				note(&s.Gamma)
+				note(&s.Shared)
+			}
+		}
+		note(&b.Conv0)
+		note(&b.Conv1)
+	}
+	note(&g.ConvImg)
+	maxFeat = max(maxFeat, w*h*3)
+	r.x = make([]float32, maxFeat)
+	r.y = make([]float32, maxFeat)
+	r.t = make([]float32, maxFeat)
+	r.d = make([]float32, maxFeat)
+	r.s = make([]float32, maxFeat)
+	r.actv = make([]float32, w*h*cfg.NHidden)
+	r.gbuf = make([]float32, maxGB)
+	r.cls = make([]float32, cfg.labelChannels()*2*maxC)
+	r.scale = make([]float32, maxC)
+	r.shift = make([]float32, maxC)
+	r.colsSize = max(colsTarget, minTileRows*maxK)
+	if m.E != nil {
+		for i := range m.E.Layers {
+			r.colsSize = max(r.colsSize, minTileRows*9*m.E.Layers[i].Cin)
+		}
+	}
+	r.cols = make([][]float32, r.threads)
+	r.part = make([][]float64, r.threads)
+	for i := range r.cols {
+		r.cols[i] = make([]float32, r.colsSize)
+		r.part[i] = make([]float64, max(maxC, 16*cfg.NGF, 8*cfg.NGF))
+	}
+	r.workFn = r.workers
+	r.convFn = r.convTile
+	r.gathFn = r.gatherTile
+	r.modFn = r.modTile
+	r.statFn = r.statTile
+	r.upFn = r.upTile
+	r.leakyFn = r.leakyTile
+	r.fcFn = r.fcTile
+	r.imgFn = r.imgTile
+	return nil
+}
+
+// nearestIndex maps out positions to in positions like torch's nearest
+// interpolation: floor(dst · (in/out)) with the scale in float32.
+func nearestIndex(out, in int) []int32 {
+	idx := make([]int32, out)
+	scale := float32(in) / float32(out)
+	for i := range idx {
+		s := int(float32(math.Floor(float64(float32(i) * scale))))
+		idx[i] = int32(min(s, in-1))
+	}
+	return idx
+}
+
+// Close releases the renderer's worker pool.
+func (r *Renderer) Close() {
+	if r.ownPool && r.pool != nil {
+		r.pool.Close()
+		r.pool = nil
+	}
+}
+
+// Size is the output size the renderer was made for.
+func (r *Renderer) Size() (w, h int) { return r.w, r.h }
+
+// Model is the renderer's model.
+func (r *Renderer) Model() *Model { return r.m }
+
+// RandomStyle draws a style vector z ~ N(0, I) of length zdim from seed; the
+// same seed always gives the same vector.
+func RandomStyle(seed int64, zdim int) []float32 {
+	rng := rand.New(rand.NewSource(seed))
+	z := make([]float32, zdim)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64())
+	}
+	return z
+}
+
+// ErrUnknownLabel is wrapped by Render's error for ids the model does not accept.
+var ErrUnknownLabel = errors.New("label id not in the model's label set")
+
+// Render draws labels (dataset label ids, one per pixel) in style z into
+// dst, which must be the renderer's size. A label map of another size is
+// resized with nearest-neighbour sampling at pixel centres, as the
+// reference's PIL transform does. z is ignored by models without VAE.
+// Cancelling ctx stops the frame between layers with ctx.Err().
+func (r *Renderer) Render(ctx context.Context, labels *image.Paletted, z []float32, dst *image.RGBA) error {
+	if labels == nil || dst == nil {
+		return errors.New("synth: Render needs a label map and a destination image")
+	}
+	if b := dst.Bounds(); b.Dx() != r.w || b.Dy() != r.h {
+		return fmt.Errorf("synth: destination is %dx%d, renderer renders %dx%d", b.Dx(), b.Dy(), r.w, r.h)
+	}
+	if err := r.checkZ(z); err != nil {
+		return err
+	}
+	if err := r.loadLabels(labels); err != nil {
+		return err
+	}
+	if err := r.prepareLevels(false); err != nil {
+		return err
+	}
+	if err := r.forward(ctx, z, false, nil); err != nil {
+		return err
+	}
+	r.writeImage(dst)
+	return nil
+}
+
+func (r *Renderer) checkZ(z []float32) error {
+	if r.m.cfg.UseVAE && len(z) != r.m.cfg.ZDim {
+		return fmt.Errorf("synth: style z has %d values, model %s wants %d", len(z), r.m.ID(), r.m.cfg.ZDim)
+	}
+	return nil
+}
+
+// loadLabels resizes the id map to the render size and maps ids to channels.
+func (r *Renderer) loadLabels(labels *image.Paletted) error {
+	b := labels.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	if sw <= 0 || sh <= 0 {
+		return errors.New("synth: empty label map")
+	}
+	full := &r.levels[len(r.levels)-1]
+	for y := 0; y < r.h; y++ {
+		sy := y
+		if sh != r.h {
+			sy = min(int((float64(y)+0.5)*float64(sh)/float64(r.h)), sh-1)
+		}
+		row := labels.Pix[sy*labels.Stride : sy*labels.Stride+sw]
+		out := r.ids[y*r.w : (y+1)*r.w]
+		if sw == r.w {
+			copy(out, row)
+		} else {
+			for x := range out {
+				out[x] = row[min(int((float64(x)+0.5)*float64(sw)/float64(r.w)), sw-1)]
+			}
+		}
+	}
+	var bad [256]int
+	nbad := 0
+	for i, id := range r.ids {
+		c := r.m.chanOf[id]
+		if c < 0 {
+			bad[id]++
+			nbad++
+			c = 0
+		}
+		full.ch[i] = int32(c)
+	}
+	if nbad > 0 {
+		for id, n := range bad {
+			if n > 0 {
+				return fmt.Errorf("synth: %w: id %d on %d pixels (model %s, %d unknown pixels in all)", ErrUnknownLabel, id, n, r.m.ID(), nbad)
+			}
+		}
+	}
+	if full.edge != nil {
+		edgesOf(r.ids, r.w, r.h, full.edge)
+	}
+	return nil
+}
+
+// edgesOf is the reference's get_edges: a pixel is an edge where any
+// 4-neighbour has another value.
+func edgesOf[T comparable](v []T, w, h int, e []bool) {
+	for i := range e[:w*h] {
+		e[i] = false
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := y*w + x
+			if x+1 < w && v[p] != v[p+1] {
+				e[p], e[p+1] = true, true
+			}
+			if y+1 < h && v[p] != v[p+w] {
+				e[p], e[p+w] = true, true
+			}
+		}
+	}
+}
+
+// Forward runs the generator on a segmentation map at the renderer's size
+// and returns the tanh output as CHW float32 [3, H, W]. dense selects the
+// plain path (every SPADE conv computed densely) instead of the band path;
+// trace, if not nil, receives every block's output. It allocates its result
+// and is meant for tests and tools.
+func (r *Renderer) Forward(ctx context.Context, seg SegMap, z []float32, dense bool, trace TraceFunc) ([]float32, error) {
+	if seg.W != r.w || seg.H != r.h || len(seg.Channel) != r.w*r.h {
+		return nil, fmt.Errorf("synth: segmentation map is %dx%d (%d values), renderer renders %dx%d", seg.W, seg.H, len(seg.Channel), r.w, r.h)
+	}
+	if err := r.checkZ(z); err != nil {
+		return nil, err
+	}
+	full := &r.levels[len(r.levels)-1]
+	nc := int32(r.m.cfg.labelChannels())
+	for i, c := range seg.Channel {
+		if c < 0 || c >= nc {
+			return nil, fmt.Errorf("synth: segmentation channel %d at pixel %d outside 0..%d", c, i, nc-1)
+		}
+	}
+	copy(full.ch, seg.Channel)
+	if full.edge != nil {
+		if seg.Edge != nil {
+			if len(seg.Edge) != len(full.edge) {
+				return nil, fmt.Errorf("synth: edge map has %d values, want %d", len(seg.Edge), len(full.edge))
+			}
+			copy(full.edge, seg.Edge)
+		} else {
+			edgesOf(seg.Channel, r.w, r.h, full.edge)
+		}
+	}
+	if err := r.prepareLevels(dense); err != nil {
+		return nil, err
+	}
+	if err := r.forward(ctx, z, dense, trace); err != nil {
+		return nil, err
+	}
+	hw := r.w * r.h
+	out := make([]float32, 3*hw)
+	for p := 0; p < hw; p++ {
+		for c := 0; c < 3; c++ {
+			out[c*hw+p] = float32(math.Tanh(float64(r.d[p*3+c])))
+		}
+	}
+	return out, nil
+}
+
+// prepareLevels downsamples the full-size map to every level and splits
+// each level into band and interior pixels.
+func (r *Renderer) prepareLevels(dense bool) error {
+	full := &r.levels[len(r.levels)-1]
+	ks := r.m.ks
+	for l := range r.levels {
+		lv := &r.levels[l]
+		if l < len(r.levels)-1 {
+			for y := 0; y < lv.h; y++ {
+				srow := int(lv.srcY[y]) * r.w
+				for x := 0; x < lv.w; x++ {
+					s := srow + int(lv.srcX[x])
+					lv.ch[y*lv.w+x] = full.ch[s]
+					if lv.edge != nil {
+						lv.edge[y*lv.w+x] = full.edge[s]
+					}
+				}
+			}
+		}
+		lv.split(ks/2, dense)
+	}
+	return nil
+}
+
+// split fills idx, band and act. A pixel is interior when the
+// (4r+1)×(4r+1) window around it (the receptive field of mlp_shared
+// followed by mlp_gamma, both k×k with k = 2r+1) lies inside the map and
+// holds one class and no instance edge: there γ, β equal the class's
+// constants exactly. Every other pixel is in the band, and mlp_shared is
+// needed on the band dilated by r.
+func (lv *level) split(r int, dense bool) {
+	w, h := lv.w, lv.h
+	n := w * h
+	lv.band = lv.band[:0]
+	lv.act = lv.act[:0]
+	if dense {
+		for p := 0; p < n; p++ {
+			lv.idx[p] = int32(p)
+			lv.band = append(lv.band, int32(p))
+			lv.act = append(lv.act, int32(p))
+		}
+		return
+	}
+	R := 2 * r
+	key := lv.tmpA // class, or -1 on edges
+	for p := 0; p < n; p++ {
+		k := lv.ch[p]
+		if lv.edge != nil && lv.edge[p] {
+			k = -1
+		}
+		key[p] = k
+	}
+	// Horizontal: the run of equal keys through x covers [x-R, x+R].
+	hk := lv.tmpB
+	for y := 0; y < h; y++ {
+		row := key[y*w : (y+1)*w]
+		out := hk[y*w : (y+1)*w]
+		run := 0
+		for x := 0; x < w; x++ {
+			if x > 0 && row[x] == row[x-1] {
+				run++
+			} else {
+				run = 1
+			}
+			out[x] = int32(run) // left run length, reused below
+		}
+		run = 0
+		for x := w - 1; x >= 0; x-- {
+			if x < w-1 && row[x] == row[x+1] {
+				run++
+			} else {
+				run = 1
+			}
+			if row[x] >= 0 && int(out[x]) > R && run > R {
+				out[x] = row[x]
+			} else {
+				out[x] = -1
+			}
+		}
+	}
+	// Vertical over the horizontally uniform keys.
+	up := key // key is no longer needed
+	for p := 0; p < n; p++ {
+		if p >= w && hk[p] >= 0 && hk[p] == hk[p-w] {
+			up[p] = up[p-w] + 1
+		} else {
+			up[p] = 1
+		}
+	}
+	// Walk bottom-up with the down-run length per column in mark-free form:
+	// reuse idx as the down counter.
+	down := lv.idx
+	for p := n - 1; p >= 0; p-- {
+		if p+w < n && hk[p] >= 0 && hk[p] == hk[p+w] {
+			down[p] = down[p+w] + 1
+		} else {
+			down[p] = 1
+		}
+	}
+	for p := 0; p < n; p++ {
+		if hk[p] >= 0 && int(up[p]) > R && int(down[p]) > R {
+			lv.idx[p] = -(hk[p] + 1)
+			lv.mark[p] = false
+		} else {
+			lv.idx[p] = int32(len(lv.band))
+			lv.band = append(lv.band, int32(p))
+			lv.mark[p] = true
+		}
+	}
+	// act = band dilated by r (Chebyshev): horizontal then vertical.
+	hd := lv.tmpA
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := int32(0)
+			for dx := max(x-r, 0); dx <= min(x+r, w-1); dx++ {
+				if lv.mark[y*w+dx] {
+					v = 1
+					break
+				}
+			}
+			hd[y*w+x] = v
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			for dy := max(y-r, 0); dy <= min(y+r, h-1); dy++ {
+				if hd[dy*w+x] != 0 {
+					lv.act = append(lv.act, int32(y*w+x))
+					break
+				}
+			}
+		}
+	}
+}
+
+// forward runs the generator on the prepared levels; the conv_img output
+// (before tanh) is left in r.d as [HW, 3].
+func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace TraceFunc) error {
+	m := r.m
+	g := m.G
+	lv0 := &r.levels[0]
+	C0 := 16 * m.cfg.NGF
+	if g.FCLinear != nil {
+		r.fj = fcJob{l: g.FCLinear, z: z, out: r.x, hw: lv0.w * lv0.h, c: C0}
+		r.run((g.FCLinear.Out+63)/64, r.fcFn)
+	} else {
+		r.gather(lv0, g.FCConv, nil, r.x, false)
+	}
+	r.traceOut(trace, "fc", r.x, C0, lv0.h, lv0.w)
+	for _, b := range g.Blocks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lv := &r.levels[b.level]
+		if b.upBefore {
+			pl := &r.levels[b.level-1]
+			r.uj = upJob{in: r.x, out: r.y, w: pl.w, h: pl.h, c: b.Fin}
+			r.run(lv.h, r.upFn)
+			r.x, r.y = r.y, r.x
+		}
+		if err := r.block(ctx, b, lv, dense); err != nil {
+			return err
+		}
+		r.traceOut(trace, b.Name, r.x, b.Fout, lv.h, lv.w)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	full := &r.levels[len(r.levels)-1]
+	cin := g.ConvImg.Cin
+	hw := full.w * full.h
+	r.uj = upJob{in: r.x, out: r.t, n: hw * cin}
+	r.run((hw*cin+4095)/4096, r.leakyFn)
+	r.conv(&g.ConvImg, r.t, full.w, full.h, r.d, nil, hw, false, false)
+	if trace != nil {
+		tmp := make([]float32, hw*3)
+		for i := range tmp {
+			tmp[i] = float32(math.Tanh(float64(r.d[i])))
+		}
+		r.traceOut(trace, "out", tmp, 3, full.h, full.w)
+	}
+	return nil
+}
+
+func (r *Renderer) traceOut(trace TraceFunc, name string, hwc []float32, c, h, w int) {
+	if trace == nil {
+		return
+	}
+	hw := h * w
+	out := make([]float32, c*hw)
+	for p := 0; p < hw; p++ {
+		for k := 0; k < c; k++ {
+			out[k*hw+p] = hwc[p*c+k]
+		}
+	}
+	trace(name, c, h, w, out)
+}
+
+// block runs one SPADEResnetBlock on r.x (at level lv), leaving its output in r.x.
+func (r *Renderer) block(ctx context.Context, b *ResBlock, lv *level, dense bool) error {
+	hw := lv.w * lv.h
+	if b.NormS != nil {
+		r.spade(b.NormS, r.x, r.t, lv, false, dense)
+		r.conv(b.ConvS, r.t, lv.w, lv.h, r.s, nil, hw, false, false)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	r.spade(&b.Norm0, r.x, r.t, lv, true, dense)
+	r.conv(&b.Conv0, r.t, lv.w, lv.h, r.d, nil, hw, false, false)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.spade(&b.Norm1, r.d, r.t, lv, true, dense)
+	if b.ConvS != nil {
+		r.conv(&b.Conv1, r.t, lv.w, lv.h, r.s, nil, hw, true, false)
+		r.x, r.s = r.s, r.x
+	} else {
+		r.conv(&b.Conv1, r.t, lv.w, lv.h, r.x, nil, hw, true, false)
+	}
+	return nil
+}
+
+// spade computes out = act(norm(x)·(1+γ)+β) at level lv.
+func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool) {
+	hw := lv.w * lv.h
+	C := s.C
+	scale, shift := s.bnScale, s.bnShift
+	if s.Instance {
+		r.instanceStats(x, hw, C)
+		scale, shift = r.scale[:C], r.shift[:C]
+	}
+	nh := s.Gamma.Cin
+	if dense {
+		// Plain path: mlp_shared as a real conv over the one-hot map.
+		snc := s.Shared.Cin
+		if len(r.onehot) < hw*snc {
+			r.onehot = make([]float32, r.w*r.h*snc)
+		}
+		oh := r.onehot[:hw*snc]
+		for i := range oh {
+			oh[i] = 0
+		}
+		for p := 0; p < hw; p++ {
+			oh[p*snc+int(lv.ch[p])] = 1
+			if lv.edge != nil && lv.edge[p] {
+				oh[p*snc+snc-1] = 1
+			}
+		}
+		r.conv(&s.Shared, oh, lv.w, lv.h, r.actv, nil, hw, false, true)
+		r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, nil, hw, false, false)
+	} else {
+		r.gather(lv, &s.Shared, lv.act, r.actv, true)
+		nb := len(lv.band)
+		if nb > 0 {
+			r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, lv.band, nb, false, false)
+		}
+		// Per-class affine maps: act(x·A + B) with A = scale·(1+γc), B = shift·(1+γc)+βc.
+		ncls := r.m.cfg.labelChannels()
+		for c := 0; c < ncls; c++ {
+			gb := s.classGB[c*2*C : (c+1)*2*C]
+			ab := r.cls[c*2*C : (c+1)*2*C]
+			for k := 0; k < C; k++ {
+				g1 := 1 + gb[k]
+				ab[k] = scale[k] * g1
+				ab[C+k] = shift[k]*g1 + gb[C+k]
+			}
+		}
+	}
+	r.mj = modJob{x: x, out: out, c: C, idx: lv.idx, scale: scale, shift: shift, gb: r.gbuf, cls: r.cls, act: act, n: hw}
+	r.run((hw+modTile-1)/modTile, r.modFn)
+}
+
+func (r *Renderer) instanceStats(x []float32, hw, C int) {
+	for i := range r.part {
+		clear(r.part[i][:C])
+	}
+	ntiles := (hw + statTile - 1) / statTile
+	r.sj = statJob{x: x, c: C, n: hw}
+	r.run(ntiles, r.statFn)
+	for k := 0; k < C; k++ {
+		var s float64
+		for i := range r.part {
+			s += r.part[i][k]
+		}
+		r.scale[k] = float32(s / float64(hw)) // mean, for the variance pass
+	}
+	for i := range r.part {
+		clear(r.part[i][:C])
+	}
+	r.sj.mean = r.scale[:C]
+	r.sj.second = true
+	r.run(ntiles, r.statFn)
+	for k := 0; k < C; k++ {
+		var s float64
+		for i := range r.part {
+			s += r.part[i][k]
+		}
+		mean := float64(r.scale[k])
+		rstd := 1 / math.Sqrt(s/float64(hw)+normEps)
+		r.scale[k] = float32(rstd)
+		r.shift[k] = float32(-mean * rstd)
+	}
+}
+
+// run executes job over ntiles tiles on the pool; workers take tiles from
+// a shared counter so uneven tiles balance out.
+func (r *Renderer) run(ntiles int, job func(worker, tile int)) {
+	if ntiles <= 0 {
+		return
+	}
+	nw := min(r.threads, ntiles)
+	if nw == 1 {
+		for t := 0; t < ntiles; t++ {
+			job(0, t)
+		}
+		return
+	}
+	r.job = job
+	r.ntiles = int64(ntiles)
+	r.next.Store(0)
+	r.pool.For(nw, r.workFn)
+	r.job = nil
+}
+
+func (r *Renderer) workers(lo, hi int) {
+	for w := lo; w < hi; w++ {
+		for {
+			t := r.next.Add(1) - 1
+			if t >= r.ntiles {
+				break
+			}
+			r.job(w, int(t))
+		}
+	}
+}
+
+// Tile sizes: im2col tiles aim at colsTarget floats (a few hundred KB, in
+// L2), with at least minTileRows rows.
+const (
+	colsTarget  = 1 << 15
+	minTileRows = 8
+	modTile     = 512
+	statTile    = 1024
+)
+
+type convJob struct {
+	wt, bias            []float32
+	ks, stride, pad     int
+	cin, cout           int
+	in                  []float32
+	iw, ih              int
+	out                 []float32
+	ow                  int
+	list                []int32 // output pixels to compute (nil: 0..npix-1); out rows are compact
+	npix                int
+	rows, nblk, nbs     int
+	acc, relu, onebyone bool
+}
+
+// conv runs cv over in (iw×ih×cin, HWC) into out. With list, only the
+// listed output pixels are computed and written as consecutive rows.
+// acc adds to out (residual); relu applies ReLU.
+func (r *Renderer) conv(cv *Conv, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	r.convS(cv.wt, cv.Bias, cv.K, cv.Stride, cv.Pad, cv.Cin, cv.Cout, in, iw, ih, out, list, npix, acc, relu)
+}
+
+func (r *Renderer) convWith(wt, bias []float32, k, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	r.convS(wt, bias, k, 1, k/2, cin, cout, in, iw, ih, out, list, npix, acc, relu)
+}
+
+func (r *Renderer) convS(wt, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	K := k * k * cin
+	ow := (iw+2*pad-k)/stride + 1
+	rows := max(minTileRows, min(256, colsTarget/K))
+	ptiles := (npix + rows - 1) / rows
+	nb := 1
+	for ptiles*nb < 4*r.threads && cout/(nb*2) >= 16 {
+		nb *= 2
+	}
+	nbs := ((cout+nb-1)/nb + 7) &^ 7
+	nb = (cout + nbs - 1) / nbs
+	r.cj = convJob{wt: wt, bias: bias, ks: k, stride: stride, pad: pad, cin: cin, cout: cout,
+		in: in, iw: iw, ih: ih, out: out, ow: ow, list: list, npix: npix,
+		rows: rows, nblk: nb, nbs: nbs, acc: acc, relu: relu,
+		onebyone: k == 1 && stride == 1 && pad == 0 && list == nil}
+	r.run(ptiles*nb, r.convFn)
+}
+
+func (r *Renderer) convTile(worker, tile int) {
+	j := &r.cj
+	pt, bt := tile/j.nblk, tile%j.nblk
+	p0 := pt * j.rows
+	p1 := min(p0+j.rows, j.npix)
+	n0 := bt * j.nbs
+	n1 := min(n0+j.nbs, j.cout)
+	m := p1 - p0
+	K := j.ks * j.ks * j.cin
+	var a []float32
+	if j.onebyone {
+		a = j.in[p0*j.cin:]
+	} else {
+		a = r.cols[worker][:m*K]
+		im2col(a, j, p0, p1)
+	}
+	out := j.out[p0*j.cout:]
+	for i := 0; i < m; i++ {
+		row := out[i*j.cout+n0 : i*j.cout+n1]
+		switch {
+		case j.bias == nil && !j.acc:
+			clear(row)
+		case j.bias == nil:
+		case j.acc:
+			for c := range row {
+				row[c] += j.bias[n0+c]
+			}
+		default:
+			copy(row, j.bias[n0:n1])
+		}
+	}
+	gemm.Sgemm(m, n1-n0, K, a, K, j.wt[n0:], j.cout, out[n0:], j.cout, true)
+	if j.relu {
+		for i := 0; i < m; i++ {
+			row := out[i*j.cout+n0 : i*j.cout+n1]
+			for c, v := range row {
+				if v < 0 {
+					row[c] = 0
+				}
+			}
+		}
+	}
+}
+
+// im2col writes, for output pixels p0..p1 (or list[p0..p1]), their k×k
+// input patches as rows ordered (ky, kx, cin), zeros outside the map.
+func im2col(dst []float32, j *convJob, p0, p1 int) {
+	K := j.ks * j.ks * j.cin
+	cin := j.cin
+	for i := p0; i < p1; i++ {
+		p := i
+		if j.list != nil {
+			p = int(j.list[i])
+		}
+		oy, ox := p/j.ow, p%j.ow
+		row := dst[(i-p0)*K : (i-p0+1)*K]
+		iy0 := oy*j.stride - j.pad
+		ix0 := ox*j.stride - j.pad
+		for ky := 0; ky < j.ks; ky++ {
+			iy := iy0 + ky
+			seg := row[ky*j.ks*cin : (ky+1)*j.ks*cin]
+			if iy < 0 || iy >= j.ih {
+				clear(seg)
+				continue
+			}
+			src := j.in[iy*j.iw*cin:]
+			for kx := 0; kx < j.ks; kx++ {
+				ix := ix0 + kx
+				d := seg[kx*cin : (kx+1)*cin]
+				if ix < 0 || ix >= j.iw {
+					clear(d)
+				} else {
+					copy(d, src[ix*cin:(ix+1)*cin])
+				}
+			}
+		}
+	}
+}
+
+type gatherJob struct {
+	lv        *level
+	table     []float32
+	bias      []float32
+	snc, cout int
+	ks        int
+	out       []float32
+	list      []int32
+	n         int
+	relu      bool
+}
+
+const gatherTile = 256
+
+// gather computes a conv over the one-hot (+ edge) map at lv for the listed
+// pixels (nil: all): per pixel the bias plus, for each tap inside the map,
+// the weight row of the channel there (and of the edge channel on edges).
+func (r *Renderer) gather(lv *level, cv *Conv, list []int32, out []float32, relu bool) {
+	n := lv.w * lv.h
+	if list != nil {
+		n = len(list)
+	}
+	r.gj = gatherJob{lv: lv, table: cv.wt, bias: cv.Bias, snc: cv.Cin, cout: cv.Cout, ks: cv.K, out: out, list: list, n: n, relu: relu}
+	r.run((n+gatherTile-1)/gatherTile, r.gathFn)
+}
+
+func (r *Renderer) gatherTile(_, tile int) {
+	j := &r.gj
+	lv := j.lv
+	w, h := lv.w, lv.h
+	rad := j.ks / 2
+	co := j.cout
+	edgeCh := j.snc - 1
+	for i := tile * gatherTile; i < min((tile+1)*gatherTile, j.n); i++ {
+		p := i
+		if j.list != nil {
+			p = int(j.list[i])
+		}
+		y, x := p/w, p%w
+		acc := j.out[p*co : (p+1)*co]
+		copy(acc, j.bias)
+		for ky := 0; ky < j.ks; ky++ {
+			yy := y + ky - rad
+			if yy < 0 || yy >= h {
+				continue
+			}
+			for kx := 0; kx < j.ks; kx++ {
+				xx := x + kx - rad
+				if xx < 0 || xx >= w {
+					continue
+				}
+				q := yy*w + xx
+				t := ky*j.ks + kx
+				wrow := j.table[(t*j.snc+int(lv.ch[q]))*co:]
+				wrow = wrow[:co]
+				for c := range acc {
+					acc[c] += wrow[c]
+				}
+				if lv.edge != nil && lv.edge[q] {
+					erow := j.table[(t*j.snc+edgeCh)*co:]
+					erow = erow[:co]
+					for c := range acc {
+						acc[c] += erow[c]
+					}
+				}
+			}
+		}
+		if j.relu {
+			for c, v := range acc {
+				if v < 0 {
+					acc[c] = 0
+				}
+			}
+		}
+	}
+}
+
+type modJob struct {
+	x, out       []float32
+	c            int
+	idx          []int32
+	scale, shift []float32
+	gb, cls      []float32
+	act          bool
+	n            int
+}
+
+// modTile is the fused SPADE pass: param-free norm, modulation, leaky ReLU.
+func (r *Renderer) modTile(_, tile int) {
+	j := &r.mj
+	C := j.c
+	for p := tile * modTile; p < min((tile+1)*modTile, j.n); p++ {
+		x := j.x[p*C : (p+1)*C]
+		o := j.out[p*C : (p+1)*C]
+		k := j.idx[p]
+		if k < 0 {
+			ab := j.cls[int(-k-1)*2*C:]
+			a, b := ab[:C], ab[C:2*C]
+			if j.act {
+				for c, v := range x {
+					y := v*a[c] + b[c]
+					if y < 0 {
+						y *= 0.2
+					}
+					o[c] = y
+				}
+			} else {
+				for c, v := range x {
+					o[c] = v*a[c] + b[c]
+				}
+			}
+			continue
+		}
+		gb := j.gb[int(k)*2*C:]
+		g, b := gb[:C], gb[C:2*C]
+		sc, sh := j.scale[:C], j.shift[:C]
+		for c, v := range x {
+			y := (v*sc[c]+sh[c])*(1+g[c]) + b[c]
+			if j.act && y < 0 {
+				y *= 0.2
+			}
+			o[c] = y
+		}
+	}
+}
+
+type statJob struct {
+	x      []float32
+	c, n   int
+	mean   []float32
+	second bool
+}
+
+func (r *Renderer) statTile(worker, tile int) {
+	j := &r.sj
+	C := j.c
+	part := r.part[worker][:C]
+	for p := tile * statTile; p < min((tile+1)*statTile, j.n); p++ {
+		x := j.x[p*C : (p+1)*C]
+		if j.second {
+			for c, v := range x {
+				d := float64(v - j.mean[c])
+				part[c] += d * d
+			}
+		} else {
+			for c, v := range x {
+				part[c] += float64(v)
+			}
+		}
+	}
+}
+
+type upJob struct {
+	in, out []float32
+	w, h, c int
+	n       int
+}
+
+// upTile writes output row tile of the ×2 nearest upsampling.
+func (r *Renderer) upTile(_, oy int) {
+	j := &r.uj
+	C := j.c
+	src := j.in[(oy/2)*j.w*C:]
+	dst := j.out[oy*2*j.w*C:]
+	for x := 0; x < j.w; x++ {
+		v := src[x*C : (x+1)*C]
+		copy(dst[2*x*C:(2*x+1)*C], v)
+		copy(dst[(2*x+1)*C:(2*x+2)*C], v)
+	}
+}
+
+func (r *Renderer) leakyTile(_, tile int) {
+	j := &r.uj
+	lo, hi := tile*4096, min((tile+1)*4096, j.n)
+	out := j.out[lo:hi]
+	for i, v := range j.in[lo:hi] {
+		if v < 0 {
+			v *= 0.2
+		}
+		out[i] = v
+	}
+}
+
+type fcJob struct {
+	l     *Linear
+	z     []float32
+	out   []float32
+	hw, c int
+}
+
+// fcTile computes 64 outputs of the VAE fc layer, whose outputs are in the
+// reference's CHW order, and stores them channels-last.
+func (r *Renderer) fcTile(_, tile int) {
+	j := &r.fj
+	for o := tile * 64; o < min((tile+1)*64, j.l.Out); o++ {
+		wrow := j.l.Weight[o*j.l.In : (o+1)*j.l.In]
+		s := j.l.Bias[o]
+		for i, v := range wrow {
+			s += v * j.z[i]
+		}
+		c, p := o/j.hw, o%j.hw
+		j.out[p*j.c+c] = s
+	}
+}
+
+type imgJob struct {
+	dst *image.RGBA
+}
+
+func (r *Renderer) writeImage(dst *image.RGBA) {
+	r.ij = imgJob{dst: dst}
+	r.run(r.h, r.imgFn)
+}
+
+// imgTile converts one output row: tanh, then tensor2im's
+// clip((x+1)/2·255, 0, 255) truncated to 8 bits.
+func (r *Renderer) imgTile(_, y int) {
+	dst := r.ij.dst
+	row := dst.Pix[y*dst.Stride : y*dst.Stride+4*r.w]
+	src := r.d[y*r.w*3 : (y+1)*r.w*3]
+	for x := 0; x < r.w; x++ {
+		for c := 0; c < 3; c++ {
+			row[4*x+c] = quantize(src[3*x+c])
+		}
+		row[4*x+3] = 255
+	}
+}
+
+func quantize(v float32) uint8 {
+	t := float32(math.Tanh(float64(v)))
+	q := (t + 1) / 2 * 255
+	if q < 0 {
+		q = 0
+	}
+	if q > 255 {
+		q = 255
+	}
+	return uint8(q)
+}
