@@ -268,3 +268,7 @@ func Names() []string { return append([]string(nil), registryOrder...) }
 
 // Default is the label set of the default model.
 func Default() *Set { return SIFTFlow }
+
+// SameName reports whether two label names are the same name as ByName and
+// Translate compare them: ignoring case, '_' versus ' ' and extra blanks.
+func SameName(a, b string) bool { return normalize(a) == normalize(b) }
