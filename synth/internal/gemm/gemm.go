@@ -31,6 +31,12 @@ var (
 	kcBlock = 256
 	mcBlock = 128
 	ncBlock = 64 * nr
+	// l2Floats caps the packed B block (kc×nc) so that it is still in L2
+	// when the kernel reads it back, right after packing wrote it.
+	l2Floats = 64 << 10
+	// aOnceFloats is the largest A (in floats) packed once per call rather
+	// than once per column block.
+	aOnceFloats = 1 << 20
 )
 
 // Sgemm computes C = A·B, or C += A·B when acc is true, where A is m×k
@@ -145,8 +151,25 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 	}
 	kc := blockSize(k, kcBlock, 1)
 	mc := blockSize(m, mcBlock, mr)
-	nc := blockSize(n, ncBlock, nr)
-	ws.reserve(mc*kc, nc*kc)
+	nc := blockSize(n, min(ncBlock, max(nr, l2Floats/kc)), nr)
+	mp := (m + mr - 1) / mr * mr
+
+	// With several column blocks, A would be repacked for each one. When A
+	// is small (conv weights with few output channels, the usual case on
+	// our large-N layers) pack it once, block after block: block (pc, ic)
+	// starts at pc*mp + ic*kcur.
+	aOnce := n > nc && mp*k <= aOnceFloats
+	if aOnce {
+		ws.reserve(mp*k, nc*kc)
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			for ic := 0; ic < m; ic += mc {
+				packA(ws.a[pc*mp+ic*kcur:], asm, min(mc, m-ic), kcur, a[ic*lda+pc:], lda)
+			}
+		}
+	} else {
+		ws.reserve(mc*kc, nc*kc)
+	}
 
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
@@ -154,33 +177,38 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 			kcur := min(kc, k-pc)
 			// Only the first K block may overwrite C; the rest add to it.
 			accBlock := acc || pc > 0
-			packB(ws.b, kcur, ncur, b[pc*ldb+jc:], ldb)
+			packB(ws.b, asm, kcur, ncur, b[pc*ldb+jc:], ldb)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				packA(ws.a, mcur, kcur, a[ic*lda+pc:], lda)
-				macroKernel(ws, asm, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, accBlock)
+				ap := ws.a
+				if aOnce {
+					ap = ws.a[pc*mp+ic*kcur:]
+				} else {
+					packA(ap, asm, mcur, kcur, a[ic*lda+pc:], lda)
+				}
+				macroKernel(ws, asm, ap, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mcur×kcur A block by the packed kcur×ncur
-// B block into C. The B sliver is the outer loop so that it stays in L1
-// while every A sliver of the block passes by it.
-func macroKernel(ws *workspace, asm bool, mcur, ncur, kcur int, c []float32, ldc int, acc bool) {
+// macroKernel multiplies the packed mcur×kcur A block ap by the packed
+// kcur×ncur B block in ws.b into C. The B sliver is the outer loop so that
+// it stays in L1 while every A sliver of the block passes by it.
+func macroKernel(ws *workspace, asm bool, ap []float32, mcur, ncur, kcur int, c []float32, ldc int, acc bool) {
 	for jr := 0; jr < ncur; jr += nr {
 		nw := min(nr, ncur-jr)
 		bp := ws.b[jr*kcur : jr*kcur+kcur*nr]
 		for ir := 0; ir < mcur; ir += mr {
 			mh := min(mr, mcur-ir)
-			ap := ws.a[ir*kcur : ir*kcur+kcur*mr]
+			as := ap[ir*kcur : ir*kcur+kcur*mr]
 			if mh == mr && nw == nr {
-				microKernel(asm, kcur, ap, bp, c[ir*ldc+jr:], ldc, acc)
+				microKernel(asm, kcur, as, bp, c[ir*ldc+jr:], ldc, acc)
 				continue
 			}
 			// Edge tile: the packed slivers are zero-padded, so compute the
 			// full tile into scratch and copy out only the part inside C.
-			microKernel(asm, kcur, ap, bp, ws.tile[:], nr, false)
+			microKernel(asm, kcur, as, bp, ws.tile[:], nr, false)
 			for i := 0; i < mh; i++ {
 				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nw]
 				src := ws.tile[i*nr : i*nr+nw]
@@ -212,17 +240,27 @@ func microKernel(asm bool, k int, a, b, c []float32, ldc int, acc bool) {
 // contiguous, zero-padding the last sliver. Rows are read in order because
 // B (the im2col matrix) is usually far bigger than the caches, and
 // sequential reads are what the hardware prefetcher follows.
-func packB(dst []float32, kc, nc int, b []float32, ldb int) {
+func packB(dst []float32, asm bool, kc, nc int, b []float32, ldb int) {
 	full := nc / nr * nr
-	for p := 0; p < kc; p++ {
-		row := b[p*ldb : p*ldb+nc]
-		d := dst[p*nr:]
-		for j := 0; j < full; j += nr {
-			*(*[nr]float32)(d[j*kc:]) = *(*[nr]float32)(row[j:])
+	if asm && full > 0 {
+		// Bounds: the last row read is b[(kc-1)*ldb : (kc-1)*ldb+full] and
+		// the last sliver written ends at dst[full*kc].
+		_ = b[(kc-1)*ldb+full-1]
+		_ = dst[full*kc-1]
+		packBAsm(kc, full/nr, &b[0], ldb, &dst[0])
+	} else {
+		for p := 0; p < kc; p++ {
+			row := b[p*ldb : p*ldb+full]
+			d := dst[p*nr:]
+			for j := 0; j < full; j += nr {
+				*(*[nr]float32)(d[j*kc:]) = *(*[nr]float32)(row[j:])
+			}
 		}
-		if full < nc {
-			t := d[full*kc : full*kc+nr]
-			n := copy(t, row[full:])
+	}
+	if full < nc {
+		for p := 0; p < kc; p++ {
+			t := dst[full*kc+p*nr : full*kc+p*nr+nr]
+			n := copy(t, b[p*ldb+full:p*ldb+nc])
 			clear(t[n:])
 		}
 	}
@@ -230,7 +268,7 @@ func packB(dst []float32, kc, nc int, b []float32, ldb int) {
 
 // packA copies the mc×kc block of A into mr-high slivers, each stored as kc
 // groups of mr (one column of the sliver per group), zero-padding the last.
-func packA(dst []float32, mc, kc int, a []float32, lda int) {
+func packA(dst []float32, asm bool, mc, kc int, a []float32, lda int) {
 	for i := 0; i < mc; i += mr {
 		d := dst[i*kc : i*kc+kc*mr]
 		h := min(mr, mc-i)
@@ -239,7 +277,13 @@ func packA(dst []float32, mc, kc int, a []float32, lda int) {
 			r1 := a[(i+1)*lda : (i+1)*lda+kc]
 			r2 := a[(i+2)*lda : (i+2)*lda+kc]
 			r3 := a[(i+3)*lda : (i+3)*lda+kc]
-			for p := range r0 {
+			p0 := 0
+			if n8 := kc / 8; asm && n8 > 0 {
+				// The slices above bound every read; d bounds the writes.
+				packAAsm(n8, &r0[0], lda, &d[0])
+				p0 = n8 * 8
+			}
+			for p := p0; p < kc; p++ {
 				g := (*[mr]float32)(d[p*mr:])
 				g[0], g[1], g[2], g[3] = r0[p], r1[p], r2[p], r3[p]
 			}
@@ -257,30 +301,58 @@ func packA(dst []float32, mc, kc int, a []float32, lda int) {
 
 // kernelGo is the portable micro-kernel: the same contract as the assembly
 // one, used on other architectures, on CPUs without AVX2/FMA, and in tests
-// as the second opinion.
+// as the second opinion. It walks the tile in 4×4 pieces with sixteen scalar
+// accumulators: on arm64 (32 FP registers) the compiler keeps them all in
+// registers and fuses each update into one FMADDS; on amd64 (15 usable XMM
+// registers) some spill, which only pre-Haswell CPUs ever pay for. A 4×24
+// array accumulator, by contrast, lives in memory on every architecture.
 func kernelGo(k int, a, b, c []float32, ldc int, acc bool) {
-	var t [mr][nr]float32
 	a = a[:k*mr]
 	b = b[:k*nr]
-	for p := 0; p < k; p++ {
-		bp := (*[nr]float32)(b[p*nr:])
-		ap := (*[mr]float32)(a[p*mr:])
-		for i := range ap {
-			ai := ap[i]
-			ti := &t[i]
-			for j := range bp {
-				ti[j] += ai * bp[j]
-			}
+	for j := 0; j < nr; j += 4 {
+		var c00, c01, c02, c03, c10, c11, c12, c13 float32
+		var c20, c21, c22, c23, c30, c31, c32, c33 float32
+		bj := b[j:]
+		for p := 0; p < k; p++ {
+			ap := (*[mr]float32)(a[p*mr:])
+			bp := (*[4]float32)(bj[p*nr:])
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+			a2 := ap[2]
+			c20 += a2 * b0
+			c21 += a2 * b1
+			c22 += a2 * b2
+			c23 += a2 * b3
+			a3 := ap[3]
+			c30 += a3 * b0
+			c31 += a3 * b1
+			c32 += a3 * b2
+			c33 += a3 * b3
 		}
-	}
-	for i := range t {
-		dst := (*[nr]float32)(c[i*ldc:])
-		if acc {
-			for j := range dst {
-				dst[j] += t[i][j]
+		rows := [mr][4]float32{
+			{c00, c01, c02, c03},
+			{c10, c11, c12, c13},
+			{c20, c21, c22, c23},
+			{c30, c31, c32, c33},
+		}
+		for i := range rows {
+			dst := (*[4]float32)(c[i*ldc+j:])
+			if acc {
+				for q := range dst {
+					dst[q] += rows[i][q]
+				}
+			} else {
+				*dst = rows[i]
 			}
-		} else {
-			*dst = t[i]
 		}
 	}
 }

@@ -13,3 +13,15 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func sgemmKernelAsm(k int, a, b, c *float32, ldc int, acc bool)
+
+// packBAsm packs panels full 24-wide slivers of kc rows of B (see packB);
+// kc and panels must be at least 1.
+//
+//go:noescape
+func packBAsm(kc, panels int, b *float32, ldb int, dst *float32)
+
+// packAAsm packs 4 rows × 8·n8 columns of A (see packA); n8 must be at
+// least 1.
+//
+//go:noescape
+func packAAsm(n8 int, a *float32, lda int, dst *float32)

@@ -10,3 +10,13 @@ const useAsm = false
 func sgemmKernelAsm(k int, a, b, c *float32, ldc int, acc bool) {
 	panic("gemm: no assembly kernel on this architecture")
 }
+
+// packBAsm is never called when useAsm is false.
+func packBAsm(kc, panels int, b *float32, ldb int, dst *float32) {
+	panic("gemm: no assembly packer on this architecture")
+}
+
+// packAAsm is never called when useAsm is false.
+func packAAsm(n8 int, a *float32, lda int, dst *float32) {
+	panic("gemm: no assembly packer on this architecture")
+}

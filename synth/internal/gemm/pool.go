@@ -258,27 +258,26 @@ func (p *Pool) gemmTile(id, t int) {
 }
 
 // tileGrid picks the tile size for a parallel GEMM. Every tile repacks the A
-// rows and B columns it touches, so more tiles cost more packing, while too
-// few (or ragged) tiles leave threads idle. Splitting N at ncBlock
-// boundaries is free (the serial loop repacks A there anyway); beyond that a
-// small search over row×column splits minimises a rough time model:
-// rounds × (padded FLOPs / ~20 per cycle + packed elements × ~1 cycle).
+// rows and B columns it touches, so more tiles cost more packing, while few
+// or ragged tiles leave threads idle, and a thread that the OS deschedules
+// holds up the whole call by up to one tile. A small search over row×column
+// splits minimises a rough time model: (rounds + 1) × (padded FLOPs / ~20
+// per cycle + packed elements × ~1 cycle).
 func tileGrid(m, n, k, threads int) (mb, nb int) {
-	tn0 := ceilDiv(n, ncBlock)
 	mb = (m + mr - 1) / mr * mr
-	nb = blockSize(n, ncBlock, nr)
+	nb = (n + nr - 1) / nr * nr
 	if threads == 1 {
 		return mb, nb
 	}
 	best := -1.0
 	for tm := 1; tm <= 2*threads; tm++ {
-		for tn := tn0; tn <= tn0+2*threads; tn++ {
+		for tn := 1; tn <= 4*threads; tn++ {
 			b := (ceilDiv(m, tm) + mr - 1) / mr * mr
 			c := (ceilDiv(n, tn) + nr - 1) / nr * nr
 			tiles := ceilDiv(m, b) * ceilDiv(n, c)
 			rounds := ceilDiv(tiles, threads)
-			cost := float64(rounds) * (2*float64(b)*float64(c)*float64(k)/20 + float64(b*k+k*c))
-			if best < 0 || cost < best {
+			tile := 2*float64(b)*float64(c)*float64(k)/20 + float64(b*k+k*c)
+			if cost := float64(rounds+1) * tile; best < 0 || cost < best {
 				best, mb, nb = cost, b, c
 			}
 		}
