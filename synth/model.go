@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -273,6 +274,42 @@ type binder struct {
 	f    *safetensors.File
 	used map[string]bool
 	errs []string
+
+	// Without a file the binder invents parameters (RandomModel).
+	rng     *rand.Rand
+	encoder bool
+	made    []safetensors.Tensor
+}
+
+func (b *binder) has(name string) bool {
+	if b.f == nil {
+		return b.encoder
+	}
+	_, ok := b.f.Get(name)
+	return ok
+}
+
+// random makes a plausible parameter: weights with fan-in scaling so
+// activations stay O(1), small biases and means, variances near 1.
+func (b *binder) random(name string, shape []int) []float32 {
+	d := make([]float32, prod(shape))
+	fan := 1
+	if len(shape) > 1 {
+		fan = prod(shape[1:])
+	}
+	for i := range d {
+		g := float32(b.rng.NormFloat64())
+		switch {
+		case strings.HasSuffix(name, "running_var"):
+			d[i] = 0.5 + b.rng.Float32()
+		case len(shape) == 1:
+			d[i] = 0.1 * g
+		default:
+			d[i] = g / float32(math.Sqrt(float64(fan)))
+		}
+	}
+	b.made = append(b.made, safetensors.Tensor{Name: name, DType: "F32", Shape: append([]int(nil), shape...), Data: d})
+	return d
 }
 
 func shapeStr(s []int) string {
@@ -284,6 +321,9 @@ func shapeStr(s []int) string {
 }
 
 func (b *binder) get(name string, shape ...int) []float32 {
+	if b.f == nil {
+		return b.random(name, shape)
+	}
 	t, ok := b.f.Get(name)
 	if !ok {
 		b.errs = append(b.errs, fmt.Sprintf("%s: tensor %s: missing (want shape %s)", b.f.Name, name, shapeStr(shape)))
@@ -381,6 +421,53 @@ func fromFile(f *safetensors.File) (*Model, error) {
 	m := &Model{file: name, cfg: cfg, meta: meta, tensors: f.Tensors, ks: ks, nLevels: cfg.Upsamplings() + 1}
 	b := &binder{f: f, used: map[string]bool{}}
 
+	m.build(b)
+
+	if t, ok := f.Get("styles"); ok {
+		b.used["styles"] = true
+		zd := cfg.ZDim
+		if !cfg.UseVAE || len(t.Shape) != 2 || t.Shape[1] != zd {
+			b.errs = append(b.errs, fmt.Sprintf("%s: tensor styles: want shape [n %d] on a VAE model, found %s", name, zd, shapeStr(t.Shape)))
+		} else {
+			var names []string
+			if s := meta["style_names"]; s != "" {
+				if err := json.Unmarshal([]byte(s), &names); err != nil {
+					return nil, fmt.Errorf("%s: metadata style_names: %v", name, err)
+				}
+			}
+			for i := 0; i < t.Shape[0]; i++ {
+				n := fmt.Sprintf("style %d", i+1)
+				if i < len(names) {
+					n = names[i]
+				}
+				m.styles = append(m.styles, Style{Name: n, Z: t.Data[i*zd : (i+1)*zd : (i+1)*zd]})
+			}
+		}
+	}
+	var extra []string
+	for _, t := range f.Tensors {
+		if !b.used[t.Name] {
+			extra = append(extra, fmt.Sprintf("%s: unexpected tensor %s %s", name, t.Name, shapeStr(t.Shape)))
+		}
+	}
+	sort.Strings(extra)
+	b.errs = append(b.errs, extra...)
+	if len(b.errs) > 0 {
+		if len(b.errs) > 8 {
+			b.errs = append(b.errs[:8], fmt.Sprintf("... and %d more problems", len(b.errs)-8))
+		}
+		return nil, fmt.Errorf("%s", strings.Join(b.errs, "\n"))
+	}
+	if err := m.parseLabels(); err != nil {
+		return nil, fmt.Errorf("%s: metadata labels: %v", name, err)
+	}
+	m.prepare()
+	return m, nil
+}
+
+// build constructs the networks of m.cfg, taking every parameter from b.
+func (m *Model) build(b *binder) {
+	cfg := m.cfg
 	nf := cfg.NGF
 	sw, sh := cfg.LatentSize()
 	g := &Generator{}
@@ -423,7 +510,7 @@ func fromFile(f *safetensors.File) (*Model, error) {
 	g.ConvImg = b.conv("netG.conv_img", finalNC, 3, 3, 1, true)
 	m.G = g
 
-	if _, ok := f.Get("netE.layer1.0.weight"); ok {
+	if b.has("netE.layer1.0.weight") {
 		e := &Encoder{}
 		ndf := nf
 		chans := []int{3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8, ndf * 8}
@@ -440,47 +527,6 @@ func fromFile(f *safetensors.File) (*Model, error) {
 		e.FCVar = b.linear("netE.fc_var", ndf*8*e.S*e.S, zd)
 		m.E = e
 	}
-
-	if t, ok := f.Get("styles"); ok {
-		b.used["styles"] = true
-		zd := cfg.ZDim
-		if !cfg.UseVAE || len(t.Shape) != 2 || t.Shape[1] != zd {
-			b.errs = append(b.errs, fmt.Sprintf("%s: tensor styles: want shape [n %d] on a VAE model, found %s", name, zd, shapeStr(t.Shape)))
-		} else {
-			var names []string
-			if s := meta["style_names"]; s != "" {
-				if err := json.Unmarshal([]byte(s), &names); err != nil {
-					return nil, fmt.Errorf("%s: metadata style_names: %v", name, err)
-				}
-			}
-			for i := 0; i < t.Shape[0]; i++ {
-				n := fmt.Sprintf("style %d", i+1)
-				if i < len(names) {
-					n = names[i]
-				}
-				m.styles = append(m.styles, Style{Name: n, Z: t.Data[i*zd : (i+1)*zd : (i+1)*zd]})
-			}
-		}
-	}
-	var extra []string
-	for _, t := range f.Tensors {
-		if !b.used[t.Name] {
-			extra = append(extra, fmt.Sprintf("%s: unexpected tensor %s %s", name, t.Name, shapeStr(t.Shape)))
-		}
-	}
-	sort.Strings(extra)
-	b.errs = append(b.errs, extra...)
-	if len(b.errs) > 0 {
-		if len(b.errs) > 8 {
-			b.errs = append(b.errs[:8], fmt.Sprintf("... and %d more problems", len(b.errs)-8))
-		}
-		return nil, fmt.Errorf("%s", strings.Join(b.errs, "\n"))
-	}
-	if err := m.parseLabels(); err != nil {
-		return nil, fmt.Errorf("%s: metadata labels: %v", name, err)
-	}
-	m.prepare()
-	return m, nil
 }
 
 type labelsJSON struct {
@@ -643,6 +689,29 @@ func (s *SPADE) prepare(classes int) {
 			out[o] = float32(a)
 		}
 	}
+}
+
+// RandomModel builds a model of cfg with random parameters (for timing and
+// tests): an encoder when encoder is set, metadata from meta plus the
+// format keys. Without `labels` in meta, ids 0..channels-1 map to
+// channels of the same number.
+func RandomModel(cfg Config, encoder bool, meta map[string]string, seed int64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	b := &binder{rng: rand.New(rand.NewSource(seed)), encoder: encoder, used: map[string]bool{}}
+	m := &Model{cfg: cfg}
+	m.build(b)
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	md := map[string]string{"name": "Random model", "id": fmt.Sprintf("random-%d", seed)}
+	for k, v := range meta {
+		md[k] = v
+	}
+	md["format"], md["format_version"], md["config"] = "spadework-model", "1", string(js)
+	return FromTensors("random.safetensors", b.made, md)
 }
 
 // FoldSpectral returns weight_orig / σ with σ = uᵀ·W·v, W = weight_orig
