@@ -15,6 +15,7 @@ const (
 	tree = 32
 	sand = 24
 	void = 0
+	moon = 16
 )
 
 func newDoc(t testing.TB, w, h int, fill uint8) *Document {

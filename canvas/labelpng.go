@@ -147,7 +147,6 @@ func ImportLabelPNGWith(r io.Reader, name string, set *palette.Set, opt ImportOp
 	return newDocument(set, ids), rep, nil
 }
 
-
 // labelIDs turns a decoded PNG into ids of set; pixels whose value is
 // unknown get repl and are listed in the report.
 func labelIDs(img image.Image, set *palette.Set, repl uint8) (*image.Paletted, *ImportReport, error) {
