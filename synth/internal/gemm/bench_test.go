@@ -6,16 +6,21 @@ import (
 	"testing"
 )
 
-// benchShapes are M×N×K of real layers: SPADE γ/β convs at 256×256 (N =
-// 65536), a middle block of the default model, a late-layer conv with few
-// channels, the final RGB conv, and the reference ADE20K model's head.
+// benchShapes are M×N×K of real layers, in both orientations the engine
+// may use. Channels-first (C = W·col, M = Cout, N = pixels): SPADE γ/β
+// convs at 256×256, a middle block, and the reference ADE20K model's head.
+// Channels-last, as synth's renderer calls Sgemm (C = col·W, M = pixels of
+// one tile, N = Cout): a 16- and a 32-channel conv tile at 256×256, a
+// 256-channel tile, and a whole 256×256 image at once.
 var benchShapes = [][3]int{
 	{64, 65536, 288},
-	{16, 65536, 288},
-	{3, 65536, 144},
 	{256, 256, 2304},
 	{32, 16384, 576},
 	{1024, 256, 9216},
+	{113, 16, 288},
+	{113, 32, 288},
+	{14, 256, 2304},
+	{65536, 16, 288},
 }
 
 // BenchmarkSgemm compares, in one run, the assembly kernel on 1 and 2
@@ -64,8 +69,8 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
-// BenchmarkMicroKernel measures the 4×24 kernel alone on L1-resident
-// slivers: the ceiling that the blocked driver can approach.
+// BenchmarkMicroKernel measures the 6×16 kernel alone on L1-resident
+// operands: the ceiling that the blocked driver can approach.
 func BenchmarkMicroKernel(b *testing.B) {
 	const k = 256
 	rng := rand.New(rand.NewPCG(2, 2))
@@ -80,7 +85,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 		b.Run(fmt.Sprintf("asm=%v", asm), func(b *testing.B) {
 			cpu0 := cpuSeconds()
 			for range b.N {
-				microKernel(asm, k, a, bp, c, nr, true)
+				microKernel(asm, k, a, 1, mr, bp, c, nr, true)
 			}
 			report(b, flops, cpu0)
 		})

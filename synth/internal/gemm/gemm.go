@@ -4,39 +4,42 @@
 // All matrices are row-major with explicit leading dimensions, as in BLAS.
 //
 // The product is computed the way BLIS/GotoBLAS do it: B is cut into kc×nc
-// blocks and A into mc×kc blocks, each block is copied ("packed") into a
-// contiguous buffer in the exact order the micro-kernel reads it, and an
-// mr×nr register-blocked micro-kernel (AVX2/FMA assembly on amd64, plain Go
-// elsewhere) multiplies one packed A sliver by one packed B sliver. Packing
-// turns strided loads into sequential ones and keeps the B sliver in L1 and
-// the A block in L2 while the kernel runs, which is where the speed comes
-// from.
+// blocks, each copied ("packed") into nr-wide slivers stored in exactly the
+// order the micro-kernel reads them, and an mr×nr register-blocked
+// micro-kernel (AVX2/FMA assembly on amd64, plain Go elsewhere) multiplies
+// mr rows of A by one sliver, with the sliver in L1 and the A block in L2.
+// A itself is read in place: the kernel takes a row and a column stride, and
+// six row streams are as easy on the prefetchers as one packed stream, so
+// only a ragged last group of rows is copied (to pad it with zeros).
 package gemm
 
-import "fmt"
-
-// Micro-kernel tile: mr rows of C by nr columns. 4×24 uses 12 of the 16 ymm
-// registers as accumulators (enough independent FMA chains to hide the FMA
-// latency on two pipes) and, unlike the more common 6×16, wastes nothing on
-// our channel counts, which are all multiples of 4 (16, 32, 64, ...).
-const (
-	mr = 4
-	nr = 24
+import (
+	"fmt"
+	"runtime"
 )
 
-// Cache blocking. kc×nr floats of B (24 KiB at kc=256) stay in the 32 KiB L1
-// while a whole mc×kc block of A (128 KiB) streams from the 512 KiB L2.
-// These are variables only so that benchmarks can tune them.
+// Micro-kernel tile: mr rows of C by nr columns. 6×16 uses 12 of the 16 ymm
+// registers as accumulators (enough independent FMA chains to hide the FMA
+// latency on two pipes) and leaves room for two B vectors and two
+// broadcasts. nr = 16 matters for the engine, which multiplies
+// pixels×(9·Cin) im2col rows by (9·Cin)×Cout weights: Cout is 16, 32, 64...,
+// so columns never need padding, where a 24-wide tile would waste a third
+// of its work on the 16- and 32-channel layers that dominate at 256×256.
+const (
+	mr = 6
+	nr = 16
+)
+
+// Cache blocking. A kc×nr sliver of B (16 KiB at kc=256) stays in the
+// 32 KiB L1 while an mc×kc block of A (120 KiB) streams from the 512 KiB
+// L2. These are variables only so that benchmarks can tune them.
 var (
 	kcBlock = 256
-	mcBlock = 128
-	ncBlock = 64 * nr
+	mcBlock = 120
+	ncBlock = 1536
 	// l2Floats caps the packed B block (kc×nc) so that it is still in L2
 	// when the kernel reads it back, right after packing wrote it.
 	l2Floats = 64 << 10
-	// aOnceFloats is the largest A (in floats) packed once per call rather
-	// than once per column block.
-	aOnceFloats = 1 << 20
 )
 
 // Sgemm computes C = A·B, or C += A·B when acc is true, where A is m×k
@@ -92,7 +95,7 @@ func checkArgs(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 // largest block seen and are then reused, so steady-state calls allocate
 // nothing.
 type workspace struct {
-	a    []float32        // packed A block: ceil(mc/mr) slivers of kc×mr
+	a    []float32        // the ragged last mr rows of an A block, zero-padded
 	b    []float32        // packed B block: ceil(nc/nr) slivers of kc×nr
 	tile [mr * nr]float32 // edge tiles are computed here, then clipped into C
 }
@@ -111,7 +114,8 @@ func (ws *workspace) reserve(na, nb int) {
 // freeWS is the package-level Sgemm's supply of workspaces. A buffered
 // channel rather than sync.Pool because sync.Pool empties at every GC and
 // would make a steady render loop reallocate megabytes of packing buffers.
-var freeWS = make(chan *workspace, 4)
+// Its capacity only bounds how many idle workspaces are kept.
+var freeWS = make(chan *workspace, max(8, 2*runtime.NumCPU()))
 
 func getWorkspace() *workspace {
 	select {
@@ -152,24 +156,7 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 	kc := blockSize(k, kcBlock, 1)
 	mc := blockSize(m, mcBlock, mr)
 	nc := blockSize(n, min(ncBlock, max(nr, l2Floats/kc)), nr)
-	mp := (m + mr - 1) / mr * mr
-
-	// With several column blocks, A would be repacked for each one. When A
-	// is small (conv weights with few output channels, the usual case on
-	// our large-N layers) pack it once, block after block: block (pc, ic)
-	// starts at pc*mp + ic*kcur.
-	aOnce := n > nc && mp*k <= aOnceFloats
-	if aOnce {
-		ws.reserve(mp*k, nc*kc)
-		for pc := 0; pc < k; pc += kc {
-			kcur := min(kc, k-pc)
-			for ic := 0; ic < m; ic += mc {
-				packA(ws.a[pc*mp+ic*kcur:], asm, min(mc, m-ic), kcur, a[ic*lda+pc:], lda)
-			}
-		}
-	} else {
-		ws.reserve(mc*kc, nc*kc)
-	}
+	ws.reserve(mr*kc, nc*kc)
 
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
@@ -180,35 +167,39 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 			packB(ws.b, asm, kcur, ncur, b[pc*ldb+jc:], ldb)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				ap := ws.a
-				if aOnce {
-					ap = ws.a[pc*mp+ic*kcur:]
-				} else {
-					packA(ap, asm, mcur, kcur, a[ic*lda+pc:], lda)
-				}
-				macroKernel(ws, asm, ap, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, accBlock)
+				macroKernel(ws, asm, a[ic*lda+pc:], lda, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mcur×kcur A block ap by the packed
-// kcur×ncur B block in ws.b into C. The B sliver is the outer loop so that
-// it stays in L1 while every A sliver of the block passes by it.
-func macroKernel(ws *workspace, asm bool, ap []float32, mcur, ncur, kcur int, c []float32, ldc int, acc bool) {
+// macroKernel multiplies the mcur×kcur block of A (in place, row stride
+// lda) by the packed kcur×ncur B block in ws.b into C. The B sliver is the
+// outer loop so that it stays in L1 while every row group of the A block
+// passes by it.
+func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int, c []float32, ldc int, acc bool) {
+	full := mcur / mr * mr
+	if full < mcur {
+		// The kernel always computes mr rows; give the ragged last group
+		// zero rows to read instead of whatever follows A.
+		packA(ws.a, mcur-full, kcur, a[full*lda:], lda)
+	}
 	for jr := 0; jr < ncur; jr += nr {
 		nw := min(nr, ncur-jr)
 		bp := ws.b[jr*kcur : jr*kcur+kcur*nr]
 		for ir := 0; ir < mcur; ir += mr {
-			mh := min(mr, mcur-ir)
-			as := ap[ir*kcur : ir*kcur+kcur*mr]
-			if mh == mr && nw == nr {
-				microKernel(asm, kcur, as, bp, c[ir*ldc+jr:], ldc, acc)
+			as, rs, cs := a[ir*lda:], lda, 1
+			if ir == full {
+				as, rs, cs = ws.a, 1, mr
+			}
+			if ir < full && nw == nr {
+				microKernel(asm, kcur, as, rs, cs, bp, c[ir*ldc+jr:], ldc, acc)
 				continue
 			}
-			// Edge tile: the packed slivers are zero-padded, so compute the
-			// full tile into scratch and copy out only the part inside C.
-			microKernel(asm, kcur, as, bp, ws.tile[:], nr, false)
+			// Edge tile: compute the full tile into scratch and copy out
+			// only the part inside C.
+			mh := min(mr, mcur-ir)
+			microKernel(asm, kcur, as, rs, cs, bp, ws.tile[:], nr, false)
 			for i := 0; i < mh; i++ {
 				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nw]
 				src := ws.tile[i*nr : i*nr+nw]
@@ -224,22 +215,27 @@ func macroKernel(ws *workspace, asm bool, ap []float32, mcur, ncur, kcur int, c 
 	}
 }
 
-// microKernel computes the mr×nr tile C (+)= a·b from one packed A sliver
-// (k groups of mr) and one packed B sliver (k rows of nr).
-func microKernel(asm bool, k int, a, b, c []float32, ldc int, acc bool) {
+// microKernel computes the mr×nr tile C (+)= A·B, reading element (i, p) of
+// A at a[i*rsa + p*csa] (rsa = lda, csa = 1 in place; rsa = 1, csa = mr for
+// a packed group) and row p of B at b[p*nr:] (a packed sliver).
+func microKernel(asm bool, k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
+	// The kernels read a[:(mr-1)*rsa+(k-1)*csa+1], b[:k*nr] and write
+	// c[i*ldc : i*ldc+nr] for i < mr. The callers size the slices; these
+	// checks turn a driver bug into a panic instead of memory corruption.
+	_ = a[(mr-1)*rsa+(k-1)*csa]
+	_ = b[k*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
 	if asm {
-		// The slices were sized by the callers; the kernel reads
-		// a[:k*mr], b[:k*nr] and writes c[i*ldc : i*ldc+nr] for i < mr.
-		sgemmKernelAsm(k, &a[0], &b[0], &c[0], ldc, acc)
+		sgemmKernelAsm(k, &a[0], rsa, csa, &b[0], nr, &c[0], ldc, acc)
 		return
 	}
-	kernelGo(k, a, b, c, ldc, acc)
+	kernelGo(k, a, rsa, csa, b, c, ldc, acc)
 }
 
 // packB copies the kc×nc block of B into nr-wide slivers, each kc×nr and
 // contiguous, zero-padding the last sliver. Rows are read in order because
-// B (the im2col matrix) is usually far bigger than the caches, and
-// sequential reads are what the hardware prefetcher follows.
+// B is often far bigger than the caches, and sequential reads are what the
+// hardware prefetcher follows.
 func packB(dst []float32, asm bool, kc, nc int, b []float32, ldb int) {
 	full := nc / nr * nr
 	if asm && full > 0 {
@@ -266,92 +262,64 @@ func packB(dst []float32, asm bool, kc, nc int, b []float32, ldb int) {
 	}
 }
 
-// packA copies the mc×kc block of A into mr-high slivers, each stored as kc
-// groups of mr (one column of the sliver per group), zero-padding the last.
-func packA(dst []float32, asm bool, mc, kc int, a []float32, lda int) {
-	for i := 0; i < mc; i += mr {
-		d := dst[i*kc : i*kc+kc*mr]
-		h := min(mr, mc-i)
-		if h == mr {
-			r0 := a[i*lda : i*lda+kc]
-			r1 := a[(i+1)*lda : (i+1)*lda+kc]
-			r2 := a[(i+2)*lda : (i+2)*lda+kc]
-			r3 := a[(i+3)*lda : (i+3)*lda+kc]
-			p0 := 0
-			if n8 := kc / 8; asm && n8 > 0 {
-				// The slices above bound every read; d bounds the writes.
-				packAAsm(n8, &r0[0], lda, &d[0])
-				p0 = n8 * 8
-			}
-			for p := p0; p < kc; p++ {
-				g := (*[mr]float32)(d[p*mr:])
-				g[0], g[1], g[2], g[3] = r0[p], r1[p], r2[p], r3[p]
-			}
-			continue
-		}
-		clear(d)
-		for r := 0; r < h; r++ {
-			row := a[(i+r)*lda : (i+r)*lda+kc]
-			for p, v := range row {
-				d[p*mr+r] = v
-			}
+// packA copies h < mr rows of kc columns of A into one zero-padded group:
+// kc groups of mr, element (i, p) at dst[p*mr+i].
+func packA(dst []float32, h, kc int, a []float32, lda int) {
+	d := dst[:kc*mr]
+	clear(d)
+	for r := 0; r < h; r++ {
+		row := a[r*lda : r*lda+kc]
+		for p, v := range row {
+			d[p*mr+r] = v
 		}
 	}
 }
 
-// kernelGo is the portable micro-kernel: the same contract as the assembly
-// one, used on other architectures, on CPUs without AVX2/FMA, and in tests
-// as the second opinion. It walks the tile in 4×4 pieces with sixteen scalar
-// accumulators: on arm64 (32 FP registers) the compiler keeps them all in
-// registers and fuses each update into one FMADDS; on amd64 (15 usable XMM
-// registers) some spill, which only pre-Haswell CPUs ever pay for. A 4×24
-// array accumulator, by contrast, lives in memory on every architecture.
-func kernelGo(k int, a, b, c []float32, ldc int, acc bool) {
-	a = a[:k*mr]
+// kernelGo is the portable micro-kernel, with the contract of microKernel:
+// used on other architectures, on CPUs without AVX2/FMA, and in tests as the
+// second opinion. It walks the 6×16 tile in 3×4 pieces: twelve scalar
+// accumulators plus seven operands stay in registers on arm64 (32 FP
+// registers, each update fused into one FMADDS) and nearly so on amd64. A
+// whole-tile array accumulator would live in memory and run several times
+// slower.
+func kernelGo(k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
 	b = b[:k*nr]
-	for j := 0; j < nr; j += 4 {
-		var c00, c01, c02, c03, c10, c11, c12, c13 float32
-		var c20, c21, c22, c23, c30, c31, c32, c33 float32
-		bj := b[j:]
-		for p := 0; p < k; p++ {
-			ap := (*[mr]float32)(a[p*mr:])
-			bp := (*[4]float32)(bj[p*nr:])
-			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-			a0 := ap[0]
-			c00 += a0 * b0
-			c01 += a0 * b1
-			c02 += a0 * b2
-			c03 += a0 * b3
-			a1 := ap[1]
-			c10 += a1 * b0
-			c11 += a1 * b1
-			c12 += a1 * b2
-			c13 += a1 * b3
-			a2 := ap[2]
-			c20 += a2 * b0
-			c21 += a2 * b1
-			c22 += a2 * b2
-			c23 += a2 * b3
-			a3 := ap[3]
-			c30 += a3 * b0
-			c31 += a3 * b1
-			c32 += a3 * b2
-			c33 += a3 * b3
-		}
-		rows := [mr][4]float32{
-			{c00, c01, c02, c03},
-			{c10, c11, c12, c13},
-			{c20, c21, c22, c23},
-			{c30, c31, c32, c33},
-		}
-		for i := range rows {
-			dst := (*[4]float32)(c[i*ldc+j:])
-			if acc {
-				for q := range dst {
-					dst[q] += rows[i][q]
+	for i := 0; i < mr; i += 3 {
+		a0 := a[i*rsa:]
+		a1 := a[(i+1)*rsa:]
+		a2 := a[(i+2)*rsa:]
+		for j := 0; j < nr; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23 float32
+			bj := b[j:]
+			for p := 0; p < k; p++ {
+				bp := (*[4]float32)(bj[p*nr:])
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				x := a0[p*csa]
+				c00 += x * b0
+				c01 += x * b1
+				c02 += x * b2
+				c03 += x * b3
+				x = a1[p*csa]
+				c10 += x * b0
+				c11 += x * b1
+				c12 += x * b2
+				c13 += x * b3
+				x = a2[p*csa]
+				c20 += x * b0
+				c21 += x * b1
+				c22 += x * b2
+				c23 += x * b3
+			}
+			rows := [3][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}}
+			for r := range rows {
+				dst := (*[4]float32)(c[(i+r)*ldc+j:])
+				if acc {
+					for q := range dst {
+						dst[q] += rows[r][q]
+					}
+				} else {
+					*dst = rows[r]
 				}
-			} else {
-				*dst = rows[i]
 			}
 		}
 	}

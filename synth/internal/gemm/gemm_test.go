@@ -105,8 +105,9 @@ func (p *problem) cCopy() []float32 { return append([]float32(nil), p.c0...) }
 // shapes covers the kernel's edges (m, n, k below, at and just past mr, nr,
 // and the block sizes), degenerate sizes, and the engine's real layer shapes.
 var shapes = [][3]int{
-	{1, 1, 1}, {1, 24, 1}, {4, 1, 1}, {1, 1, 300}, {4, 24, 1}, {4, 24, 4}, {4, 24, 5},
-	{3, 23, 7}, {5, 25, 9}, {7, 49, 3}, {8, 48, 16}, {9, 50, 17},
+	{1, 1, 1}, {1, 16, 1}, {6, 1, 1}, {1, 1, 300}, {6, 16, 1}, {6, 16, 4}, {6, 16, 5},
+	{5, 15, 7}, {7, 17, 9}, {13, 33, 3}, {12, 32, 16}, {4, 24, 17}, {11, 47, 8},
+	{113, 16, 288}, {14, 256, 2304}, {227, 32, 144},
 	{1, 100, 37}, {100, 1, 37}, {13, 13, 13}, {31, 97, 129},
 	{3, 4096, 144}, {16, 1024, 288}, {32, 300, 306}, {64, 64, 576},
 	{130, 70, 257}, {129, 1537, 33}, {256, 64, 2304}, {17, 3100, 520},
@@ -145,7 +146,7 @@ func TestSgemmAgrees(t *testing.T) {
 // every block boundary (several K, M and N blocks, ragged last blocks).
 func TestSgemmSmallBlocks(t *testing.T) {
 	defer func(kc, mc, nc int) { kcBlock, mcBlock, ncBlock = kc, mc, nc }(kcBlock, mcBlock, ncBlock)
-	kcBlock, mcBlock, ncBlock = 7, 8, 2*nr
+	kcBlock, mcBlock, ncBlock = 7, 2*mr, 2*nr
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range [][3]int{{9, 100, 15}, {17, 49, 22}, {8, 48, 14}, {1, 200, 50}, {33, 7, 29}} {
 		for _, acc := range []bool{false, true} {
@@ -166,28 +167,35 @@ func TestSgemmSmallBlocks(t *testing.T) {
 	}
 }
 
-// TestKernelsBitwise runs one tile through both micro-kernels. They may
-// differ only by FMA rounding, so the bound is tight.
-func TestKernelsBitwise(t *testing.T) {
+// TestKernelsAgree runs single tiles through both micro-kernels, with A in
+// place (row stride lda) and packed (groups of mr), and checks that the
+// kernel writes nothing outside its tile. The two may differ only by FMA
+// rounding, so the bound is tight.
+func TestKernelsAgree(t *testing.T) {
 	if !useAsm {
 		t.Skip("no AVX2/FMA")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 256} {
-		for _, acc := range []bool{false, true} {
-			a := randSlice(rng, k*mr)
-			b := randSlice(rng, k*nr)
-			c0 := randSlice(rng, 2*mr*nr)
-			cg := append([]float32(nil), c0...)
-			ca := append([]float32(nil), c0...)
-			kernelGo(k, a, b, cg, 2*nr, acc)
-			sgemmKernelAsm(k, &a[0], &b[0], &ca[0], 2*nr, acc)
-			for i := range cg {
-				if d := math.Abs(float64(cg[i] - ca[i])); d > 1e-5*float64(k) {
-					t.Fatalf("k=%d acc=%v: element %d: go %v asm %v", k, acc, i, cg[i], ca[i])
-				}
-				if i%(2*nr) >= nr && ca[i] != c0[i] {
-					t.Fatalf("k=%d: asm wrote outside its tile at %d", k, i)
+		for _, layout := range []struct {
+			name     string
+			rsa, csa int
+		}{{"in place", k + 3, 1}, {"packed", 1, mr}} {
+			for _, acc := range []bool{false, true} {
+				a := randSlice(rng, (mr-1)*layout.rsa+(k-1)*layout.csa+1)
+				b := randSlice(rng, k*nr)
+				c0 := randSlice(rng, mr*2*nr)
+				cg := append([]float32(nil), c0...)
+				ca := append([]float32(nil), c0...)
+				kernelGo(k, a, layout.rsa, layout.csa, b, cg, 2*nr, acc)
+				sgemmKernelAsm(k, &a[0], layout.rsa, layout.csa, &b[0], nr, &ca[0], 2*nr, acc)
+				for i := range cg {
+					if d := math.Abs(float64(cg[i] - ca[i])); d > 1e-5*float64(k) {
+						t.Fatalf("k=%d %s acc=%v: element %d: go %v asm %v", k, layout.name, acc, i, cg[i], ca[i])
+					}
+					if i%(2*nr) >= nr && (ca[i] != c0[i] || cg[i] != c0[i]) {
+						t.Fatalf("k=%d %s: kernel wrote outside its tile at %d", k, layout.name, i)
+					}
 				}
 			}
 		}
@@ -227,7 +235,7 @@ func TestSgemmPanicsOnShortSlices(t *testing.T) {
 func TestBlockSize(t *testing.T) {
 	for _, tc := range []struct{ total, max, unit, want int }{
 		{288, 256, 1, 144}, {256, 256, 1, 256}, {257, 256, 1, 129}, {1, 256, 1, 1},
-		{100, 128, 4, 100}, {130, 128, 4, 68}, {3, 128, 4, 4}, {65536, 1536, 24, 1536},
+		{100, 120, 6, 102}, {130, 120, 6, 66}, {3, 120, 6, 6}, {65536, 1536, 16, 1536}, {300, 1536, 16, 304},
 	} {
 		if got := blockSize(tc.total, tc.max, tc.unit); got != tc.want {
 			t.Errorf("blockSize(%d, %d, %d) = %d, want %d", tc.total, tc.max, tc.unit, got, tc.want)

@@ -7,16 +7,11 @@ const useAsm = false
 
 // sgemmKernelAsm is never called when useAsm is false; it exists so that the
 // shared driver compiles everywhere.
-func sgemmKernelAsm(k int, a, b, c *float32, ldc int, acc bool) {
+func sgemmKernelAsm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool) {
 	panic("gemm: no assembly kernel on this architecture")
 }
 
 // packBAsm is never called when useAsm is false.
 func packBAsm(kc, panels int, b *float32, ldb int, dst *float32) {
-	panic("gemm: no assembly packer on this architecture")
-}
-
-// packAAsm is never called when useAsm is false.
-func packAAsm(n8 int, a *float32, lda int, dst *float32) {
 	panic("gemm: no assembly packer on this architecture")
 }
