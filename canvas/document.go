@@ -207,32 +207,27 @@ func (d *Document) BeginStroke() {
 }
 
 // EndStroke closes the undo step opened by BeginStroke. It records only the
-// smallest rectangle holding every pixel that changed, and nothing when no
-// pixel changed; it reports whether a step was recorded.
+// pixels that changed (row by row, within the stroke's dirty rectangle), and
+// nothing when no pixel changed; it reports whether a step was recorded.
 func (d *Document) EndStroke() bool {
 	if !d.inStroke {
 		return false
 	}
 	d.inStroke = false
 	d.hasLast = false
-	r := d.changedRect(d.strokeR)
-	if r.Empty() {
+	s, ok := d.diff(d.strokeR)
+	if !ok {
 		return false
-	}
-	s := step{r: r, before: make([]uint8, r.Dx()*r.Dy()), after: copyRect(d.img, r)}
-	w := r.Dx()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		off := d.img.PixOffset(r.Min.X, y)
-		copy(s.before[(y-r.Min.Y)*w:], d.before[off:off+w])
 	}
 	d.hist.push(s)
 	return true
 }
 
-// changedRect shrinks r to the pixels that differ from d.before.
-func (d *Document) changedRect(r image.Rectangle) image.Rectangle {
+// diff collects the changed span of every row of r against d.before.
+func (d *Document) diff(r image.Rectangle) (step, bool) {
 	r = r.Intersect(d.img.Rect)
-	minX, minY, maxX, maxY := r.Max.X, r.Max.Y, r.Min.X-1, r.Min.Y-1
+	var s step
+	total := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		off := d.img.PixOffset(r.Min.X, y)
 		cur, old := d.img.Pix[off:off+r.Dx()], d.before[off:off+r.Dx()]
@@ -247,13 +242,21 @@ func (d *Document) changedRect(r image.Rectangle) image.Rectangle {
 		for cur[h] == old[h] {
 			h--
 		}
-		minX, maxX = min(minX, r.Min.X+l), max(maxX, r.Min.X+h)
-		minY, maxY = min(minY, y), max(maxY, y)
+		s.spans = append(s.spans, span{y: int32(y), x0: int32(r.Min.X + l), n: int32(h - l + 1), off: int32(total)})
+		total += h - l + 1
+		s.r = s.r.Union(image.Rect(r.Min.X+l, y, r.Min.X+h+1, y+1))
 	}
-	if maxX < minX {
-		return image.Rectangle{}
+	if len(s.spans) == 0 {
+		return step{}, false
 	}
-	return image.Rect(minX, minY, maxX+1, maxY+1)
+	s.before = make([]uint8, total)
+	s.after = make([]uint8, total)
+	for _, sp := range s.spans {
+		off := d.img.PixOffset(int(sp.x0), int(sp.y))
+		copy(s.before[sp.off:], d.before[off:off+int(sp.n)])
+		copy(s.after[sp.off:], d.img.Pix[off:off+int(sp.n)])
+	}
+	return s, true
 }
 
 // edit runs one tool inside the open stroke, or as a stroke of its own.
@@ -282,7 +285,7 @@ func (d *Document) Undo() image.Rectangle {
 	}
 	d.hist.pos--
 	s := &d.hist.steps[d.hist.pos]
-	pasteRect(d.img, s.r, s.before)
+	s.apply(d.img, false)
 	d.version = nextVersion()
 	return s.r
 }
@@ -295,7 +298,7 @@ func (d *Document) Redo() image.Rectangle {
 	}
 	s := &d.hist.steps[d.hist.pos]
 	d.hist.pos++
-	pasteRect(d.img, s.r, s.after)
+	s.apply(d.img, true)
 	d.version = nextVersion()
 	return s.r
 }
@@ -368,4 +371,47 @@ type Snapshot struct {
 func (d *Document) Snapshot() Snapshot {
 	img := &image.Paletted{Pix: bytes.Clone(d.img.Pix), Stride: d.img.Stride, Rect: d.img.Rect, Palette: d.img.Palette}
 	return Snapshot{Image: img, Version: d.version, Set: d.set}
+}
+
+// Remap converts the document to another label set (the model changed): every
+// pixel, the undo history and Background are translated by name with
+// palette.Translate, and the fallbacks taken for the labels the painting
+// uses are returned. An open stroke is ended first.
+func (d *Document) Remap(to *palette.Set) []palette.Fallback {
+	d.EndStroke()
+	if to == nil || to == d.set {
+		return nil
+	}
+	m, fbs := palette.Translate(d.set, to)
+	var used [256]bool
+	for _, v := range d.img.Pix {
+		used[v] = true
+	}
+	kept := fbs[:0]
+	for _, f := range fbs {
+		if used[f.FromID] {
+			kept = append(kept, f)
+		}
+	}
+	m.Apply(d.img.Pix)
+	for i := range d.hist.steps {
+		m.Apply(d.hist.steps[i].before)
+		m.Apply(d.hist.steps[i].after)
+	}
+	d.Background = m[d.Background]
+	d.set = to
+	d.img.Palette = to.Palette()
+	d.version = nextVersion()
+	return kept
+}
+
+// UsedLabels lists the labels present in the painting, in id order.
+func (d *Document) UsedLabels() []palette.Label {
+	var out []palette.Label
+	for _, id := range usedIDs(d.img.Pix) {
+		if l, ok := d.set.ByID(id); ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -158,9 +158,19 @@ func TestUndoStoresDirtyRectOnly(t *testing.T) {
 	d.BrushTo(pt(100, 100), 5, sea)
 	d.EndStroke()
 	s := d.hist.steps[0]
-	if s.r != image.Rect(98, 98, 103, 103) || len(s.before) != 25 || len(s.after) != 25 {
-		t.Errorf("step rect %v, %d/%d bytes", s.r, len(s.before), len(s.after))
+	// A d=5 dab: rows of 3, 5, 5, 5, 3 pixels.
+	if s.r != image.Rect(98, 98, 103, 103) || len(s.before) != 21 || len(s.after) != 21 || len(s.spans) != 5 {
+		t.Errorf("step rect %v, %d/%d bytes, %d spans", s.r, len(s.before), len(s.after), len(s.spans))
 	}
+	// A long diagonal stroke stores about its own area, not its box's.
+	d.BeginStroke()
+	d.BrushTo(pt(0, 0), 8, tree)
+	d.BrushTo(pt(255, 255), 8, tree)
+	d.EndStroke()
+	if s := d.hist.steps[1]; s.r.Dx()*s.r.Dy() < 60000 || len(s.before) > 256*14 {
+		t.Errorf("diagonal stroke: rect %v stores %d bytes", s.r, len(s.before))
+	}
+	d.Undo()
 	// Painting sky over sky changes nothing and records nothing.
 	v := d.Version()
 	d.BeginStroke()
@@ -356,5 +366,48 @@ func BenchmarkFloodFill1024(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		FloodFill(img, pt(0, 0), uint8(sea+i%2), &st)
+	}
+}
+
+func TestRemap(t *testing.T) {
+	d := newDoc(t, 16, 16, sky)
+	d.Rect(image.Rect(0, 8, 16, 16), sea)
+	d.BrushTo(pt(3, 3), 3, moon)
+	fbs := d.Remap(palette.Cityscapes)
+	if d.Set() != palette.Cityscapes || d.Image().Palette[23] != palette.Cityscapes.Color(23) {
+		t.Fatal("set/palette not switched")
+	}
+	cs := func(n string) uint8 { l, _ := palette.Cityscapes.ByName(n); return l.ID }
+	if v, _ := d.Pick(pt(0, 0)); v != cs("sky") {
+		t.Errorf("sky → %d", v)
+	}
+	if v, _ := d.Pick(pt(0, 15)); v != cs("unlabeled") {
+		t.Errorf("sea → %d", v)
+	}
+	if v, _ := d.Pick(pt(3, 3)); v != cs("sky") {
+		t.Errorf("moon → %d", v)
+	}
+	// Only the labels in use are reported: moon and sea, not e.g. cow.
+	names := map[string]bool{}
+	for _, f := range fbs {
+		names[f.FromName] = true
+	}
+	if len(fbs) != 2 || !names["moon"] || !names["sea"] {
+		t.Errorf("fallbacks %v", fbs)
+	}
+	// Undo still works, in the new set's ids.
+	d.Undo()
+	if v, _ := d.Pick(pt(3, 3)); v != cs("sky") {
+		t.Errorf("after undo %d", v)
+	}
+	d.Undo()
+	if v, _ := d.Pick(pt(0, 15)); v != cs("sky") {
+		t.Errorf("after second undo %d", v)
+	}
+	if got := d.UsedLabels(); len(got) != 1 || got[0].Name != "sky" {
+		t.Errorf("UsedLabels = %v", got)
+	}
+	if d.Background != cs("unlabeled") {
+		t.Errorf("background %d", d.Background)
 	}
 }

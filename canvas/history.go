@@ -10,14 +10,32 @@ const (
 	DefaultUndoSteps = 1000
 )
 
-// step is one undoable stroke: the pixels of the rectangle it changed,
-// before and after.
+// step is one undoable stroke: the pixels it changed, before and after. Only
+// the changed span of each row of its rectangle is kept, so a long diagonal
+// stroke costs about its own area, not its bounding box's.
 type step struct {
 	r             image.Rectangle
+	spans         []span
 	before, after []uint8
 }
 
-func (s *step) bytes() int { return len(s.before) + len(s.after) + 64 }
+// span is the changed part of one row: pixels x0 … x0+n-1 of row y, stored at
+// before[off:off+n] and after[off:off+n].
+type span struct{ y, x0, n, off int32 }
+
+func (s *step) bytes() int { return len(s.before) + len(s.after) + 16*len(s.spans) + 96 }
+
+// apply writes the step's before (undo) or after (redo) pixels.
+func (s *step) apply(img *image.Paletted, after bool) {
+	src := s.before
+	if after {
+		src = s.after
+	}
+	for _, sp := range s.spans {
+		off := img.PixOffset(int(sp.x0), int(sp.y))
+		copy(img.Pix[off:off+int(sp.n)], src[sp.off:sp.off+sp.n])
+	}
+}
 
 // history is a linear undo/redo list: steps[:pos] can be undone,
 // steps[pos:] redone.
@@ -58,24 +76,4 @@ func (h *history) clear() {
 	h.steps = h.steps[:0]
 	h.pos = 0
 	h.bytes = 0
-}
-
-// copyRect copies the pixels of r (inside img) into a new slice, row after row.
-func copyRect(img *image.Paletted, r image.Rectangle) []uint8 {
-	w := r.Dx()
-	out := make([]uint8, w*r.Dy())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		off := img.PixOffset(r.Min.X, y)
-		copy(out[(y-r.Min.Y)*w:], img.Pix[off:off+w])
-	}
-	return out
-}
-
-// pasteRect writes pixels saved by copyRect back into r.
-func pasteRect(img *image.Paletted, r image.Rectangle, pix []uint8) {
-	w := r.Dx()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		off := img.PixOffset(r.Min.X, y)
-		copy(img.Pix[off:off+w], pix[(y-r.Min.Y)*w:])
-	}
 }

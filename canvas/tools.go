@@ -179,11 +179,49 @@ func capsuleRow(y, ax, ay, bx, by, r int64) (lo, hi float64, ok bool) {
 
 func fillRow(img *image.Paletted, x0, x1, y int, id uint8) {
 	off := img.PixOffset(x0, y)
-	row := img.Pix[off : off+(x1-x0)]
-	for i := range row {
-		row[i] = id
+	fillBytes(img.Pix[off:off+(x1-x0)], id)
+}
+
+// fillBytes sets every byte of b to v. Long runs double a filled prefix with
+// copy (memmove), which beats a byte loop several times over.
+func fillBytes(b []uint8, v uint8) {
+	if len(b) < 32 {
+		for i := range b {
+			b[i] = v
+		}
+		return
+	}
+	for i := 0; i < 16; i++ {
+		b[i] = v
+	}
+	for n := 16; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }
+
+// Stroke follows a drag on an image with the round brush: the first point
+// stamps a dab, every later one paints the segment from the previous point,
+// so however fast the pointer moves the stroke has no gaps. Document.BrushTo
+// does the same with undo.
+type Stroke struct {
+	Diameter int
+	ID       uint8
+	last     image.Point
+	started  bool
+}
+
+// To extends the stroke to p and returns the rectangle painted.
+func (s *Stroke) To(img *image.Paletted, p image.Point) image.Rectangle {
+	a := p
+	if s.started {
+		a = s.last
+	}
+	s.last, s.started = p, true
+	return Segment(img, a, p, s.Diameter, s.ID)
+}
+
+// Reset starts a new drag.
+func (s *Stroke) Reset() { s.started = false }
 
 // FillRect fills r (clipped to the image) with id: the rectangle tool.
 func FillRect(img *image.Paletted, r image.Rectangle, id uint8) image.Rectangle {
@@ -242,9 +280,7 @@ func FloodFill(img *image.Paletted, p image.Point, id uint8, stack *FillStack) i
 		for r < w-1 && row[r+1] == old {
 			r++
 		}
-		for i := l; i <= r; i++ {
-			row[i] = id
-		}
+		fillBytes(row[l:r+1], id)
 		minX, maxX = min(minX, l), max(maxX, r)
 		minY, maxY = min(minY, sy), max(maxY, sy)
 		for _, ny := range [2]int{sy - 1, sy + 1} {

@@ -3,9 +3,7 @@ package canvas
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"math/rand"
 	"os"
@@ -94,6 +92,16 @@ func TestToolsGolden(t *testing.T) {
 		{"segment_shallow_d1", func(m *image.Paletted) image.Rectangle { return Segment(m, pt(0, 3), pt(23, 9), 1, 2) }, image.Rect(0, 3, 24, 10)},
 		{"segment_diag_d6", func(m *image.Paletted) image.Rectangle { return Segment(m, pt(3, 20), pt(20, 4), 6, 3) }, image.Rect(0, 1, 23, 23)},
 		{"segment_steep_d4", func(m *image.Paletted) image.Rectangle { return Segment(m, pt(10, 1), pt(13, 22), 4, 4) }, image.Rect(8, 0, 15, 24)},
+		{"stroke_drag", func(m *image.Paletted) image.Rectangle {
+			s := Stroke{Diameter: 3, ID: 5}
+			var r image.Rectangle
+			for _, p := range []image.Point{pt(2, 2), pt(12, 3), pt(20, 12), pt(20, 13), pt(4, 21)} {
+				r = r.Union(s.To(m, p))
+			}
+			s.Reset()
+			r = r.Union(s.To(m, pt(22, 22)))
+			return r
+		}, image.Rect(1, 1, 24, 24)},
 		{"rect", func(m *image.Paletted) image.Rectangle { return FillRect(m, image.Rect(3, 4, 10, 8), 6) }, image.Rect(3, 4, 10, 8)},
 		{"rect_reversed_clipped", func(m *image.Paletted) image.Rectangle {
 			return FillRect(m, image.Rectangle{Min: pt(30, 20), Max: pt(18, -3)}, 7)
@@ -335,5 +343,18 @@ func TestToolsOnSubImage(t *testing.T) {
 	}
 }
 
-var _ = color.Black
-var _ = fmt.Sprint
+func TestFillBytes(t *testing.T) {
+	for n := 0; n < 300; n++ {
+		b := make([]uint8, n+2)
+		fillBytes(b[1:n+1], 7)
+		for i, v := range b {
+			want := uint8(7)
+			if i == 0 || i == n+1 {
+				want = 0
+			}
+			if v != want {
+				t.Fatalf("n=%d: byte %d = %d", n, i, v)
+			}
+		}
+	}
+}
