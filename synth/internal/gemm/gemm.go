@@ -62,6 +62,20 @@ func Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 // checkArgs panics with a readable message when the arguments would make the
 // kernels read or write outside the slices.
 func checkArgs(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkAC(m, n, k, a, lda, c, ldc)
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	if ldb < n {
+		panic(fmt.Sprintf("gemm: ldb=%d < n=%d", ldb, n))
+	}
+	if len(b) < (k-1)*ldb+n {
+		panic(fmt.Sprintf("gemm: len(b)=%d, need %d for k=%d n=%d ldb=%d", len(b), (k-1)*ldb+n, k, n, ldb))
+	}
+}
+
+// checkAC checks the A and C operands for checkArgs and checkPacked.
+func checkAC(m, n, k int, a []float32, lda int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
@@ -80,14 +94,8 @@ func checkArgs(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 	if lda < k {
 		panic(fmt.Sprintf("gemm: lda=%d < k=%d", lda, k))
 	}
-	if ldb < n {
-		panic(fmt.Sprintf("gemm: ldb=%d < n=%d", ldb, n))
-	}
 	if len(a) < (m-1)*lda+k {
 		panic(fmt.Sprintf("gemm: len(a)=%d, need %d for m=%d k=%d lda=%d", len(a), (m-1)*lda+k, m, k, lda))
-	}
-	if len(b) < (k-1)*ldb+n {
-		panic(fmt.Sprintf("gemm: len(b)=%d, need %d for k=%d n=%d ldb=%d", len(b), (k-1)*ldb+n, k, n, ldb))
 	}
 }
 
@@ -167,17 +175,18 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 			packB(ws.b, asm, kcur, ncur, b[pc*ldb+jc:], ldb)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				macroKernel(ws, asm, a[ic*lda+pc:], lda, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, accBlock)
+				macroKernel(ws, asm, a[ic*lda+pc:], lda, mcur, ncur, kcur, ws.b, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
 }
 
 // macroKernel multiplies the mcur×kcur block of A (in place, row stride
-// lda) by the packed kcur×ncur B block in ws.b into C. The B sliver is the
+// lda) by the packed kcur×ncur B block b (slivers of kcur×nr, one after the
+// other) into C. The B sliver is the
 // outer loop so that it stays in L1 while every row group of the A block
 // passes by it.
-func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int, c []float32, ldc int, acc bool) {
+func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int, b, c []float32, ldc int, acc bool) {
 	full := mcur / mr * mr
 	if full < mcur {
 		// The kernel always computes mr rows; give the ragged last group
@@ -186,7 +195,7 @@ func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int
 	}
 	for jr := 0; jr < ncur; jr += nr {
 		nw := min(nr, ncur-jr)
-		bp := ws.b[jr*kcur : jr*kcur+kcur*nr]
+		bp := b[jr*kcur : jr*kcur+kcur*nr]
 		for ir := 0; ir < mcur; ir += mr {
 			as, rs, cs := a[ir*lda:], lda, 1
 			if ir == full {

@@ -44,18 +44,34 @@ const (
 	jobGemm
 )
 
-// gemmJob is one Pool.Sgemm call cut into an mTiles×nTiles grid of tiles,
-// each a full-K product that one thread computes with its own buffers.
+// gemmJob is one Pool.Sgemm or Pool.SgemmPacked call, cut into an
+// mTiles×nTiles grid of tiles, each a full-K product that one thread
+// computes with its own buffers.
 type gemmJob struct {
-	m, n, k      int
-	a, b, c      []float32
-	lda, ldb     int
-	ldc          int
-	acc          bool
-	mb, nb       int // tile size
-	mTiles       int
-	nTiles       int
-	useAsmKernel bool
+	m, n, k int
+	a       []float32
+	lda     int
+	b       []float32 // B in place (Sgemm), or
+	ldb     int
+	pb      *PackedB // B packed (SgemmPacked), columns from pj0 on
+	pj0     int
+	c       []float32
+	ldc     int
+	acc     bool
+	asm     bool
+	mb, nb  int // tile size
+	mTiles  int
+	nTiles  int
+}
+
+// tile computes the mt×nt block of C at (i0, j0) on the calling goroutine.
+func (g *gemmJob) tile(ws *workspace, i0, j0, mt, nt int) {
+	a, c := g.a[i0*g.lda:], g.c[i0*g.ldc+j0:]
+	if g.pb != nil {
+		gemmPacked(ws, g.asm, mt, a, g.lda, g.pb, g.pj0+j0, g.pj0+j0+nt, c, g.ldc, g.acc)
+		return
+	}
+	gemmSerial(ws, g.asm, mt, nt, g.k, a, g.lda, g.b[j0:], g.ldb, c, g.ldc, g.acc)
 }
 
 // NewPool returns a pool that uses up to threads goroutines (at least 1),
@@ -187,63 +203,49 @@ func (p *Pool) For(n int, fn func(lo, hi int)) {
 }
 
 // Sgemm is the parallel form of the package-level Sgemm: C = A·B, or
-// C += A·B when acc is true. It cuts C into tiles (column strips that are
-// multiples of the kernel width when N is large, row strips when M is the
-// larger side) and computes them on the pool's threads, each with its own
-// packing buffers. After the first call with a given shape it allocates
-// nothing.
+// C += A·B when acc is true. It cuts C into tiles (column strips, multiples
+// of the kernel width, when N is the larger side; row strips otherwise) and
+// computes them on the pool's threads, each with its own packing buffers.
+// After the first call with a given shape it allocates nothing.
 func (p *Pool) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if !p.acquire() {
-		Sgemm(m, n, k, a, lda, b, ldb, c, ldc, acc)
-		return
-	}
-	defer p.mu.Unlock()
-	mb, nb := tileGrid(m, n, k, p.threads)
-	p.kind = jobGemm
-	p.g = gemmJob{
-		m: m, n: n, k: k,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc,
-		mb: mb, nb: nb,
-		mTiles:       (m + mb - 1) / mb,
-		nTiles:       (n + nb - 1) / nb,
-		useAsmKernel: useAsm,
-	}
-	p.tasks = p.g.mTiles * p.g.nTiles
-	p.run()
-	p.g = gemmJob{} // drop references to the caller's matrices
+	p.gemm(gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, asm: useAsm})
 }
 
-// sgemmWith runs one Pool.Sgemm with the kernel chosen by asm; tests use it
-// to push the portable kernel through the parallel path too.
+// SgemmPacked is the parallel form of the package-level SgemmPacked.
+func (p *Pool) SgemmPacked(m int, a []float32, lda int, b *PackedB, j0, j1 int, c []float32, ldc int, acc bool) {
+	checkPacked(m, a, lda, b, j0, j1, c, ldc)
+	p.gemm(gemmJob{m: m, n: j1 - j0, k: b.k, a: a, lda: lda, pb: b, pj0: j0, c: c, ldc: ldc, acc: acc, asm: useAsm})
+}
+
+// sgemmWith is Pool.Sgemm with the kernel chosen by asm; tests use it to
+// push the portable kernel through the parallel path too.
 func (p *Pool) sgemmWith(asm bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
+	p.gemm(gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, asm: asm})
+}
+
+// gemm runs a checked GEMM job: inline with a free-list workspace when the
+// pool cannot take it, otherwise tiled over the pool's threads.
+func (p *Pool) gemm(g gemmJob) {
+	if g.m == 0 || g.n == 0 {
 		return
 	}
 	if !p.acquire() {
 		ws := getWorkspace()
-		gemmSerial(ws, asm, m, n, k, a, lda, b, ldb, c, ldc, acc)
+		g.tile(ws, 0, 0, g.m, g.n)
 		putWorkspace(ws)
 		return
 	}
 	defer p.mu.Unlock()
-	mb, nb := tileGrid(m, n, k, p.threads)
+	g.mb, g.nb = tileGrid(g.m, g.n, g.k, p.threads)
+	g.mTiles = ceilDiv(g.m, g.mb)
+	g.nTiles = ceilDiv(g.n, g.nb)
 	p.kind = jobGemm
-	p.g = gemmJob{
-		m: m, n: n, k: k,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc,
-		mb: mb, nb: nb,
-		mTiles:       (m + mb - 1) / mb,
-		nTiles:       (n + nb - 1) / nb,
-		useAsmKernel: asm,
-	}
-	p.tasks = p.g.mTiles * p.g.nTiles
+	p.g = g
+	p.tasks = g.mTiles * g.nTiles
 	p.run()
-	p.g = gemmJob{}
+	p.g = gemmJob{} // drop references to the caller's matrices
 }
 
 // gemmTile computes tile t of the current GEMM job on thread id.
@@ -251,10 +253,7 @@ func (p *Pool) gemmTile(id, t int) {
 	g := &p.g
 	i0 := t / g.nTiles * g.mb
 	j0 := t % g.nTiles * g.nb
-	mt := min(g.mb, g.m-i0)
-	nt := min(g.nb, g.n-j0)
-	gemmSerial(&p.spaces[id], g.useAsmKernel, mt, nt, g.k,
-		g.a[i0*g.lda:], g.lda, g.b[j0:], g.ldb, g.c[i0*g.ldc+j0:], g.ldc, g.acc)
+	g.tile(&p.spaces[id], i0, j0, min(g.mb, g.m-i0), min(g.nb, g.n-j0))
 }
 
 // tileGrid picks the tile size for a parallel GEMM. Every tile repacks the A

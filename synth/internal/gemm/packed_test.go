@@ -1,0 +1,92 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSgemmPackedAgrees multiplies by column ranges of packed weights, the
+// way a renderer splits Cout across tiles, serially and on pools.
+func TestSgemmPackedAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	pools := []*Pool{nil, NewPool(2), NewPool(3)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
+	for _, s := range [][3]int{{1, 1, 1}, {7, 16, 5}, {113, 32, 288}, {14, 256, 2304}, {13, 40, 300}, {30, 3, 9}, {5, 33, 0}} {
+		m, n, k := s[0], s[1], s[2]
+		ldb := n + 5
+		bfull := randSlice(rng, max(k, 1)*ldb)
+		pb := PackB(k, n, bfull, ldb)
+		for j0 := 0; j0 < n; j0 += 2 * PanelWidth {
+			for _, j1 := range []int{n, min(n, j0+PanelWidth), min(n, j0+PanelWidth+3)} {
+				for _, acc := range []bool{false, true} {
+					// The same product, unpacked, for the shared checker:
+					// B's columns j0..j1 are b[j0:] with stride ldb.
+					p := newProblem(rng, m, j1-j0, k, 2, 0, 3, acc)
+					p.ldb = ldb
+					p.b = bfull[j0:]
+					for _, pool := range pools {
+						c := p.cCopy()
+						pool.SgemmPacked(m, p.a, p.lda, pb, j0, j1, c, p.ldc, acc)
+						p.check(t, fmt.Sprintf("packed cols [%d,%d) pool(%d)", j0, j1, pool.Threads()), c)
+					}
+					c := p.cCopy()
+					SgemmPacked(m, p.a, p.lda, pb, j0, j1, c, p.ldc, acc)
+					p.check(t, fmt.Sprintf("packed cols [%d,%d)", j0, j1), c)
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmPackedPanics(t *testing.T) {
+	pb := PackB(3, 40, make([]float32, 120), 40)
+	a := make([]float32, 6)
+	c := make([]float32, 80)
+	for _, tc := range []struct {
+		name   string
+		j0, j1 int
+		a      []float32
+	}{
+		{"unaligned j0", 8, 24, a},
+		{"j1 > n", 0, 41, a},
+		{"j1 < j0", 16, 8, a},
+		{"short a", 0, 40, a[:5]},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			SgemmPacked(2, tc.a, 3, pb, tc.j0, tc.j1, c, 40, false)
+		}()
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("PackB with short b: no panic")
+			}
+		}()
+		PackB(3, 40, make([]float32, 119), 40)
+	}()
+}
+
+func TestSgemmPackedNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	const m, n, k = 113, 64, 288
+	pb := PackB(k, n, randSlice(rng, k*n), n)
+	a := randSlice(rng, m*k)
+	c := make([]float32, m*n)
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, p := range []*Pool{nil, pool} {
+		if allocs := testing.AllocsPerRun(10, func() { p.SgemmPacked(m, a, k, pb, 16, n, c, n, false) }); allocs != 0 {
+			t.Errorf("pool(%d).SgemmPacked: %v allocs per call", p.Threads(), allocs)
+		}
+	}
+}
