@@ -92,7 +92,15 @@ type Renderer struct {
 	uj      upJob
 	fj      fcJob
 	ij      imgJob
+
+	enc  *encState
+	macs int64 // multiply-accumulates of the last frame
 }
+
+// LastMACs is the number of multiply-accumulates the last frame's
+// convolutions and linear layers performed (the band path skips most of
+// the SPADE convolutions; compare with Model.MACs).
+func (r *Renderer) LastMACs() int64 { return r.macs }
 
 // NewRenderer prepares a renderer for m at w×h using threads goroutines
 // (threads < 1 means 1). The size must be the model's native size or, for
@@ -532,9 +540,11 @@ func (lv *level) split(r int, dense bool) {
 func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace TraceFunc) error {
 	m := r.m
 	g := m.G
+	r.macs = 0
 	lv0 := &r.levels[0]
 	C0 := 16 * m.cfg.NGF
 	if g.FCLinear != nil {
+		r.macs += int64(g.FCLinear.In * g.FCLinear.Out)
 		r.fj = fcJob{l: g.FCLinear, z: z, out: r.x, hw: lv0.w * lv0.h, c: C0}
 		r.run((g.FCLinear.Out+63)/64, r.fcFn)
 	} else {
@@ -729,11 +739,12 @@ func (r *Renderer) workers(lo, hi int) {
 	}
 }
 
-// Tile sizes: im2col tiles aim at colsTarget floats (a few hundred KB, in
-// L2), with at least minTileRows rows.
+// Tile sizes: im2col tiles of at most colsTarget floats (1 MiB) and at
+// least minTileRows rows.
 const (
-	colsTarget  = 1 << 15
-	minTileRows = 8
+	colsTarget  = 1 << 18
+	minTileRows = 32
+	maxTileRows = 256
 	modTile     = 512
 	statTile    = 1024
 )
@@ -766,7 +777,9 @@ func (r *Renderer) convWith(wt, bias []float32, k, cin, cout int, in []float32, 
 func (r *Renderer) convS(wt, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
 	K := k * k * cin
 	ow := (iw+2*pad-k)/stride + 1
-	rows := max(minTileRows, min(256, colsTarget/K))
+	// Tall tiles amortise the GEMM's packing of the weights (done per call),
+	// which matters most for the wide low-resolution layers.
+	rows := max(minTileRows, min(maxTileRows, colsTarget/K, (npix+r.threads-1)/r.threads))
 	ptiles := (npix + rows - 1) / rows
 	nb := 1
 	for ptiles*nb < 4*r.threads && cout/(nb*2) >= 16 {
@@ -774,6 +787,7 @@ func (r *Renderer) convS(wt, bias []float32, k, stride, pad, cin, cout int, in [
 	}
 	nbs := ((cout+nb-1)/nb + 7) &^ 7
 	nb = (cout + nbs - 1) / nbs
+	r.macs += int64(npix) * int64(K) * int64(cout)
 	r.cj = convJob{wt: wt, bias: bias, ks: k, stride: stride, pad: pad, cin: cin, cout: cout,
 		in: in, iw: iw, ih: ih, out: out, ow: ow, list: list, npix: npix,
 		rows: rows, nblk: nb, nbs: nbs, acc: acc, relu: relu,
@@ -839,14 +853,21 @@ func im2col(dst []float32, j *convJob, p0, p1 int) {
 		row := dst[(i-p0)*K : (i-p0+1)*K]
 		iy0 := oy*j.stride - j.pad
 		ix0 := ox*j.stride - j.pad
+		kc := j.ks * cin
+		inside := ix0 >= 0 && ix0+j.ks <= j.iw
 		for ky := 0; ky < j.ks; ky++ {
 			iy := iy0 + ky
-			seg := row[ky*j.ks*cin : (ky+1)*j.ks*cin]
+			seg := row[ky*kc : (ky+1)*kc]
 			if iy < 0 || iy >= j.ih {
 				clear(seg)
 				continue
 			}
 			src := j.in[iy*j.iw*cin:]
+			if inside {
+				// The kernel row's pixels are adjacent in HWC: one copy.
+				copy(seg, src[ix0*cin:ix0*cin+kc])
+				continue
+			}
 			for kx := 0; kx < j.ks; kx++ {
 				ix := ix0 + kx
 				d := seg[kx*cin : (kx+1)*cin]
@@ -882,6 +903,7 @@ func (r *Renderer) gather(lv *level, cv *Conv, list []int32, out []float32, relu
 	if list != nil {
 		n = len(list)
 	}
+	r.macs += int64(n) * int64(cv.Cout) // one add per tap, counted as one MAC per output
 	r.gj = gatherJob{lv: lv, table: cv.wt, bias: cv.Bias, snc: cv.Cin, cout: cv.Cout, ks: cv.K, out: out, list: list, n: n, relu: relu}
 	r.run((n+gatherTile-1)/gatherTile, r.gathFn)
 }

@@ -461,12 +461,26 @@ func benchRender(b *testing.B, dense bool) {
 		}
 	}
 	frame()
+	if !dense {
+		nb, np := 0, 0
+		for _, lv := range r.levels {
+			nb += len(lv.band)
+			np += lv.w * lv.h
+		}
+		b.Logf("band pixels %d of %d over all levels (%.1f%%); %.2f GMAC of %.2f dense", nb, np, 100*float64(nb)/float64(np),
+			float64(r.LastMACs())/1e9, float64(m.MACs(256, 256))/1e9)
+		for _, lv := range r.levels {
+			b.Logf("  %dx%d: band %d, act %d", lv.w, lv.h, len(lv.band), len(lv.act))
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		frame()
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/frame")
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/frame")
 }
 
 // BenchmarkRender times a 256×256 frame of the default-size model (ngf 16,
