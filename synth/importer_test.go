@@ -1,0 +1,349 @@
+package synth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"spadework/synth/internal/pth"
+	"spadework/synth/internal/safetensors"
+)
+
+const pthDir = "testdata/pth/"
+
+func readSafetensors(t *testing.T, path string) *safetensors.File {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// tiny applies the overrides the fixtures were built with
+// (train/make_pth_fixtures.py: ngf 1, nhidden 1).
+func tiny(o ImportOptions) ImportOptions {
+	o.NGF, o.NHidden = 1, 1
+	return o
+}
+
+func TestImport(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		opts     ImportOptions
+		expected string // eval-mode weights by state_dict name
+		prefix   string // prefix of the expected names in the output
+		channels [][2]int
+		w, h     int
+	}{
+		{"ade20k zip", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_G.pth"}), "ade20k_expected.pth", "netG.", [][2]int{{0, 150}, {1, 0}, {150, 149}}, 256, 256},
+		{"ade20k legacy", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_G_legacy.pth"}), "ade20k_expected.pth", "netG.", nil, 256, 256},
+		{"coco legacy", tiny(ImportOptions{Preset: "coco", NetG: "coco_G_legacy.pth"}), "coco_expected.pth", "netG.", [][2]int{{0, 0}, {181, 181}, {255, 182}}, 256, 256},
+		{"cityscapes zip", tiny(ImportOptions{Preset: "cityscapes", NetG: "cityscapes_G.pth"}), "cityscapes_expected.pth", "netG.", [][2]int{{0, 0}, {33, 33}}, 512, 256},
+		{"cityscapes torch<1.1 layout", tiny(ImportOptions{Preset: "cityscapes", NetG: "cityscapes_G_v0_legacy.pth", FP16: true}), "cityscapes_expected.pth", "netG.", nil, 512, 256},
+		{"ade20k vae + encoder", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_vae_G.pth", NetE: "ade20k_vae_E.pth", VAE: true, ZDim: 8}), "ade20k_vae_expected.pth", "", nil, 256, 256},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.NetG = pthDir + o.NetG
+			if o.NetE != "" {
+				o.NetE = pthDir + o.NetE
+			}
+			o.Out = filepath.Join(t.TempDir(), "model.safetensors")
+			m, err := Import(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, h := m.Size(); w != tc.w || h != tc.h {
+				t.Errorf("size %dx%d, want %dx%d", w, h, tc.w, tc.h)
+			}
+			if m.HasEncoder() != (o.NetE != "") {
+				t.Errorf("HasEncoder %v", m.HasEncoder())
+			}
+			for _, c := range tc.channels {
+				if ch, ok := m.Channel(c[0]); !ok || ch != c[1] {
+					t.Errorf("id %d → channel %d %v, want %d", c[0], ch, ok, c[1])
+				}
+			}
+			out := readSafetensors(t, o.Out)
+			exp, err := pth.Open(pthDir + tc.expected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tol := 2e-6
+			if o.FP16 {
+				tol = 1e-3
+			}
+			for _, name := range exp.Names {
+				want := exp.Tensors[name]
+				got, ok := out.Get(tc.prefix + name)
+				if !ok {
+					t.Errorf("output lacks %s", tc.prefix+name)
+					continue
+				}
+				if !sameShape(got.Shape, want.Shape) {
+					t.Errorf("%s: shape %v, want %v", name, got.Shape, want.Shape)
+					continue
+				}
+				for i, v := range want.Data {
+					if d := math.Abs(float64(got.Data[i] - v)); d > tol*math.Abs(float64(v))+1e-7 {
+						t.Errorf("%s[%d] = %v, torch eval weight %v", name, i, got.Data[i], v)
+						break
+					}
+				}
+			}
+			// Batch-norm statistics and SPADE convs pass through unchanged.
+			g, err := pth.Open(o.NetG)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"up_1.norm_0.param_free_norm.running_var", "G_middle_1.norm_1.mlp_gamma.weight", "fc.bias"} {
+				got, _ := out.Get("netG." + name)
+				want := g.Tensors[name]
+				if got == nil || want == nil || !sameShape(got.Shape, want.Shape) || !closeTo(got.Data, want.Data, tol) {
+					t.Errorf("%s differs from the checkpoint", name)
+				}
+			}
+			for _, n := range g.Names {
+				if strings.HasSuffix(n, "num_batches_tracked") {
+					if _, ok := out.Get("netG." + n); ok {
+						t.Errorf("%s kept", n)
+					}
+				}
+			}
+			var cfg Config
+			if err := json.Unmarshal([]byte(out.Metadata["config"]), &cfg); err != nil || cfg.NGF != 1 || cfg.NHidden != 1 {
+				t.Errorf("config %s (%v)", out.Metadata["config"], err)
+			}
+			var labels struct {
+				Labels   []map[string]any `json:"labels"`
+				Channels [][2]int         `json:"channels"`
+			}
+			if err := json.Unmarshal([]byte(out.Metadata["labels"]), &labels); err != nil || len(labels.Labels) == 0 || len(labels.Channels) == 0 {
+				t.Errorf("labels %.200s (%v)", out.Metadata["labels"], err)
+			}
+		})
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts ImportOptions
+		want []string
+	}{
+		{"shape mismatch", ImportOptions{Preset: "ade20k", NetG: "ade20k_G.pth", NGF: 2, NHidden: 1}, []string{
+			"ade20k_G.pth: tensor fc.weight: want shape [32 151 3 3], found [16 151 3 3]",
+			"ade20k_G.pth: tensor head_0.conv_0.weight_orig: want shape [32 32 3 3], found [16 16 3 3]",
+			"try --ngf 1",
+		}},
+		{"wrong preset", tiny(ImportOptions{Preset: "coco", NetG: "ade20k_G.pth"}), []string{
+			"ade20k_G.pth: tensor fc.weight: want shape [16 184 3 3], found [16 151 3 3]",
+			"semantic_nc 151 (the preset gives 184): try --preset ade20k",
+		}},
+		{"nhidden", ImportOptions{Preset: "ade20k", NetG: "ade20k_G.pth", NGF: 1}, []string{
+			"tensor head_0.norm_0.mlp_shared.0.weight: want shape [128 151 3 3], found [1 151 3 3]",
+			"nhidden 1",
+		}},
+		{"other architecture", ImportOptions{Preset: "coco", NetG: "pix2pixhd_G.pth"}, []string{
+			"pix2pixhd_G.pth: not a SPADE generator: unexpected tensors model.1.bias, model.1.weight, model.11.bias",
+		}},
+		{"encoder as generator", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_vae_E.pth"}), []string{
+			"ade20k_vae_E.pth: not a SPADE generator: unexpected tensors fc_mu.bias, fc_mu.weight",
+		}},
+		{"truncated legacy", tiny(ImportOptions{Preset: "cityscapes", NetG: "truncated_G_legacy.pth"}), []string{
+			"truncated_G_legacy.pth: storage ", " bytes, file has ",
+		}},
+		{"truncated zip", tiny(ImportOptions{Preset: "cityscapes", NetG: "truncated_G.pth"}), []string{
+			"truncated_G.pth: truncated or corrupt zip archive",
+		}},
+		{"encoder without vae", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_vae_G.pth", NetE: "ade20k_vae_E.pth"}), []string{
+			"needs a VAE generator",
+		}},
+		{"vae expected", tiny(ImportOptions{Preset: "ade20k", NetG: "ade20k_vae_G.pth"}), []string{
+			"tensor fc.weight: want shape [16 151 3 3], found [1024 8]", "a Linear fc (try --vae)",
+		}},
+		{"unknown preset", ImportOptions{Preset: "siftflow", NetG: "x.pth"}, []string{`unknown preset "siftflow"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.NetG = pthDir + o.NetG
+			if o.NetE != "" {
+				o.NetE = pthDir + o.NetE
+			}
+			o.Out = filepath.Join(t.TempDir(), "model.safetensors")
+			_, err := Import(o)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%v\ndoes not contain %q", err, w)
+				}
+			}
+			if _, serr := os.Stat(o.Out); serr == nil {
+				t.Error("output written despite the error")
+			}
+		})
+	}
+}
+
+// TestConvertMissingExtra edits a loaded checkpoint: a missing tensor and an
+// unexpected one are both reported by name.
+func TestConvertMissingExtra(t *testing.T) {
+	sd, err := pth.Open(pthDir + "cityscapes_G.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ImportConfig(tiny(ImportOptions{Preset: "cityscapes"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convertG(sd, p.Config, "g.pth"); err != nil {
+		t.Fatal(err)
+	}
+	delete(sd.Tensors, "up_2.norm_s.mlp_beta.bias")
+	delete(sd.Tensors, "up_0.conv_1.weight_v")
+	var names []string
+	for _, n := range sd.Names {
+		if _, ok := sd.Tensors[n]; ok {
+			names = append(names, n)
+		}
+	}
+	sd.Names = append(names, "up_9.conv_0.weight")
+	sd.Tensors["up_9.conv_0.weight"] = &pth.Tensor{Shape: []int{2, 2}, DType: pth.Float32, Data: make([]float32, 4)}
+	_, err = convertG(sd, p.Config, "g.pth")
+	for _, w := range []string{
+		"g.pth: tensor up_2.norm_s.mlp_beta.bias: missing (want shape [4])",
+		"g.pth: tensor up_0.conv_1.weight_v: missing (want shape [72]",
+		"g.pth: unexpected tensors up_9.conv_0.weight [2 2]",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v\ndoes not contain %q", err, w)
+		}
+	}
+}
+
+func TestPresets(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		snc, sw, sh int
+		up          string
+	}{
+		{"ade20k", 151, 8, 8, "normal"},
+		{"coco", 184, 8, 8, "normal"},
+		{"cityscapes", 36, 8, 4, "more"},
+	} {
+		p, err := LookupPreset(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := p.Config
+		sw, sh := c.LatentSize()
+		if c.SemanticNC() != tc.snc || sw != tc.sw || sh != tc.sh || c.NumUpsamplingLayers != tc.up ||
+			c.NGF != 64 || c.NHidden != 128 || c.NormG != "spectralspadesyncbatch3x3" || c.UseVAE {
+			t.Errorf("%s: %+v", tc.name, c)
+		}
+		seen := map[int]bool{}
+		for _, ch := range p.Channels {
+			if ch[1] < 0 || ch[1] >= c.labelChannels() || !p.Set.Has(uint8(ch[0])) {
+				t.Errorf("%s: channel pair %v", tc.name, ch)
+			}
+			seen[ch[1]] = true
+		}
+		if len(seen) != c.labelChannels() && tc.name != "cityscapes" {
+			t.Errorf("%s: %d channels reachable, want %d", tc.name, len(seen), c.labelChannels())
+		}
+	}
+}
+
+// TestImportRenderParity: the importer and the Go generator reproduce the
+// PyTorch generator's image (train/make_pth_fixtures.py, tensor2im) on the
+// same checkpoint and label map, within 2/255 per channel.
+func TestImportRenderParity(t *testing.T) {
+	o := tiny(ImportOptions{Preset: "ade20k", NetG: pthDir + "ade20k_G.pth", Out: filepath.Join(t.TempDir(), "m.safetensors")})
+	m, err := Import(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := readPNG(t, pthDir+"ade20k_label.png")
+	ref := readPNG(t, pthDir+"ade20k_ref.png")
+	b := labels.Bounds()
+	ids := image.NewPaletted(b, nil)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, _, _, _ := labels.At(x, y).RGBA()
+			ids.Pix[ids.PixOffset(x, y)] = uint8(r >> 8)
+		}
+	}
+	r, err := NewRenderer(m, b.Dx(), b.Dy(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dst := image.NewRGBA(b)
+	if err := r.Render(context.Background(), ids, nil, dst); err != nil {
+		t.Fatal(err)
+	}
+	worst, over := 0, 0
+	distinct := map[[3]uint32]bool{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			rr, gg, bb, _ := ref.At(x, y).RGBA()
+			distinct[[3]uint32{rr, gg, bb}] = true
+			o := dst.PixOffset(x, y)
+			for c, want := range []uint32{rr >> 8, gg >> 8, bb >> 8} {
+				d := int(dst.Pix[o+c]) - int(want)
+				d = max(d, -d)
+				worst = max(worst, d)
+				if d > 2 {
+					over++
+				}
+			}
+		}
+	}
+	if len(distinct) < 1000 {
+		t.Errorf("reference image has %d colours: too flat for a parity test", len(distinct))
+	}
+	if over > 0 {
+		t.Errorf("%d channel values differ by more than 2/255 (worst %d)", over, worst)
+	}
+	t.Logf("worst difference %d/255", worst)
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func closeTo(a, b []float32, tol float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > tol*math.Abs(float64(b[i]))+1e-7 {
+			return false
+		}
+	}
+	return true
+}
