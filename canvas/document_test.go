@@ -334,6 +334,26 @@ func BenchmarkBrushStroke1024(b *testing.B) {
 	}
 }
 
+// BenchmarkBrushStrokeExact1024 is the peer of BenchmarkBrushStroke1024: the
+// same stroke with the portable per-pixel test over each segment's box.
+func BenchmarkBrushStrokeExact1024(b *testing.B) {
+	d := newDoc(b, 1024, 1024, sky)
+	img := d.Image()
+	pts := make([]image.Point, 64)
+	for i := range pts {
+		pts[i] = pt(100+i*12, 200+(i*37)%600)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := 1; j < len(pts); j++ {
+			a, c := pts[j-1], pts[j]
+			box := image.Rectangle{Min: a, Max: c}.Canon().Inset(-17).Intersect(img.Rect)
+			segmentExact(img.SubImage(box).(*image.Paletted), a, c, 32, sea)
+		}
+	}
+}
+
 func BenchmarkBrushStrokeDocument1024(b *testing.B) {
 	d := newDoc(b, 1024, 1024, sky)
 	pts := make([]image.Point, 64)

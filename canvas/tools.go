@@ -70,29 +70,35 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 	y1 := floorDiv(max(ay, by)+r-1, 2)
 	y0 = max(y0, int64(bounds.Min.Y))
 	y1 = min(y1, int64(bounds.Max.Y-1))
+	cs := newCapsule(ax, ay, bx, by, r)
 	dirty := image.Rectangle{}
 	for y := y0; y <= y1; y++ {
-		lo, hi, ok := capsuleRow(2*y+1, ax, ay, bx, by, r)
+		lo, hi, ok := cs.row(2*y + 1)
 		if !ok {
 			continue
 		}
 		// Pixel x with centre 2x+1 in [lo, hi].
 		x0 := int64(math.Ceil((lo - 1) / 2))
 		x1 := int64(math.Floor((hi - 1) / 2))
-		// The float estimate can be off by one at the rim; settle each end
-		// with the exact integer test.
+		// The float interval is exact to ~1e-12; only when a pixel centre
+		// sits within rounding distance of an end does the exact integer
+		// test settle it.
 		py := 2*y + 1
-		for x0 <= x1 && !inCapsule(2*x0+1, py, ax, ay, bx, by, r2) {
-			x0++
+		if d := float64(2*x0+1) - lo; d < rimEps || d > 2-rimEps {
+			for x0 <= x1 && !inCapsule(2*x0+1, py, ax, ay, bx, by, r2) {
+				x0++
+			}
+			for inCapsule(2*(x0-1)+1, py, ax, ay, bx, by, r2) {
+				x0--
+			}
 		}
-		for inCapsule(2*(x0-1)+1, py, ax, ay, bx, by, r2) {
-			x0--
-		}
-		for x1 >= x0 && !inCapsule(2*x1+1, py, ax, ay, bx, by, r2) {
-			x1--
-		}
-		for x1 >= x0 && inCapsule(2*(x1+1)+1, py, ax, ay, bx, by, r2) {
-			x1++
+		if d := hi - float64(2*x1+1); d < rimEps || d > 2-rimEps {
+			for x1 >= x0 && !inCapsule(2*x1+1, py, ax, ay, bx, by, r2) {
+				x1--
+			}
+			for x1 >= x0 && inCapsule(2*(x1+1)+1, py, ax, ay, bx, by, r2) {
+				x1++
+			}
 		}
 		x0 = max(x0, int64(bounds.Min.X))
 		x1 = min(x1, int64(bounds.Max.X-1))
@@ -104,6 +110,10 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 	}
 	return dirty
 }
+
+// rimEps is how close (in doubled pixel units) a pixel centre must be to the
+// float rim of the capsule for the exact test to be consulted.
+const rimEps = 1e-6
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -132,46 +142,55 @@ func inCapsule(px, py, ax, ay, bx, by, r2 int64) bool {
 	return c*c <= r2*l2
 }
 
-// capsuleRow returns the x interval where the horizontal line y meets the
-// capsule (the segment A–B widened by r). The capsule is convex, so the
-// union of what its two end discs and its middle band cut from the line is
-// one interval.
-func capsuleRow(y, ax, ay, bx, by, r int64) (lo, hi float64, ok bool) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	fr := float64(r)
-	disc := func(cx, cy int64) {
-		dy := float64(y - cy)
-		if h2 := fr*fr - dy*dy; h2 >= 0 {
-			h := math.Sqrt(h2)
-			lo = math.Min(lo, float64(cx)-h)
-			hi = math.Max(hi, float64(cx)+h)
-		}
-	}
-	disc(ax, ay)
-	disc(bx, by)
+// capsule is the segment A–B widened by r, in doubled coordinates, set up
+// once per segment for row queries.
+type capsule struct {
+	ax, ay, bx, by float64
+	r              float64
+	band           bool
+	cx, cy         [4]float64 // the middle band's corners, in order around it
+}
+
+func newCapsule(ax, ay, bx, by, r int64) capsule {
+	c := capsule{ax: float64(ax), ay: float64(ay), bx: float64(bx), by: float64(by), r: float64(r)}
 	if ax != bx || ay != by {
-		dx, dy := float64(bx-ax), float64(by-ay)
+		dx, dy := c.bx-c.ax, c.by-c.ay
 		l := math.Hypot(dx, dy)
-		nx, ny := -dy/l*fr, dx/l*fr
-		fax, fay, fbx, fby := float64(ax), float64(ay), float64(bx), float64(by)
-		// The band's corners, in order around it.
-		cx := [4]float64{fax + nx, fbx + nx, fbx - nx, fax - nx}
-		cy := [4]float64{fay + ny, fby + ny, fby - ny, fay - ny}
-		fy := float64(y)
+		nx, ny := -dy/l*c.r, dx/l*c.r
+		c.band = true
+		c.cx = [4]float64{c.ax + nx, c.bx + nx, c.bx - nx, c.ax - nx}
+		c.cy = [4]float64{c.ay + ny, c.by + ny, c.by - ny, c.ay - ny}
+	}
+	return c
+}
+
+// row returns the x interval where the horizontal line y meets the capsule.
+// The capsule is convex, so the union of what its two end discs and its
+// middle band cut from the line is one interval.
+func (c *capsule) row(y int64) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	fy := float64(y)
+	if dy := fy - c.ay; dy*dy <= c.r*c.r {
+		h := math.Sqrt(c.r*c.r - dy*dy)
+		lo, hi = min(lo, c.ax-h), max(hi, c.ax+h)
+	}
+	if dy := fy - c.by; dy*dy <= c.r*c.r {
+		h := math.Sqrt(c.r*c.r - dy*dy)
+		lo, hi = min(lo, c.bx-h), max(hi, c.bx+h)
+	}
+	if c.band {
 		for i := 0; i < 4; i++ {
 			j := (i + 1) & 3
-			y0, y1 := cy[i], cy[j]
+			y0, y1 := c.cy[i], c.cy[j]
 			if (fy < y0 && fy < y1) || (fy > y0 && fy > y1) {
 				continue
 			}
 			if y0 == y1 {
-				lo = math.Min(lo, math.Min(cx[i], cx[j]))
-				hi = math.Max(hi, math.Max(cx[i], cx[j]))
+				lo, hi = min(lo, c.cx[i], c.cx[j]), max(hi, c.cx[i], c.cx[j])
 				continue
 			}
-			x := cx[i] + (fy-y0)*(cx[j]-cx[i])/(y1-y0)
-			lo = math.Min(lo, x)
-			hi = math.Max(hi, x)
+			x := c.cx[i] + (fy-y0)*(c.cx[j]-c.cx[i])/(y1-y0)
+			lo, hi = min(lo, x), max(hi, x)
 		}
 	}
 	return lo, hi, lo <= hi
@@ -257,6 +276,9 @@ func FloodFill(img *image.Paletted, p image.Point, id uint8, stack *FillStack) i
 	// Index pixels relative to the image rectangle: i = y*w + x.
 	b := img.Rect
 	w, h := b.Dx(), b.Dy()
+	if int64(w)*int64(h) > math.MaxInt32 {
+		return image.Rectangle{} // seeds are int32 pixel indices
+	}
 	pix := img.Pix
 	x, y := p.X-b.Min.X, p.Y-b.Min.Y
 	old := pix[y*img.Stride+x]
