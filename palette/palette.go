@@ -272,3 +272,35 @@ func Default() *Set { return SIFTFlow }
 // SameName reports whether two label names are the same name as ByName and
 // Translate compare them: ignoring case, '_' versus ' ' and extra blanks.
 func SameName(a, b string) bool { return normalize(a) == normalize(b) }
+
+// Hex returns the label's colour as "#rrggbb", the form model metadata and
+// project files use.
+func (l Label) Hex() string { return Hex(l.Color) }
+
+// Hex formats c as "#rrggbb".
+func Hex(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+// ParseHex reads "#rrggbb" (case-insensitive) as an opaque colour.
+func ParseHex(s string) (color.RGBA, error) {
+	if len(s) != 7 || s[0] != '#' {
+		return color.RGBA{}, fmt.Errorf("palette: colour %q is not #rrggbb", s)
+	}
+	var v [3]uint8
+	for i := range v {
+		for _, ch := range s[1+2*i : 3+2*i] {
+			var d uint8
+			switch {
+			case ch >= '0' && ch <= '9':
+				d = uint8(ch - '0')
+			case ch >= 'a' && ch <= 'f':
+				d = uint8(ch-'a') + 10
+			case ch >= 'A' && ch <= 'F':
+				d = uint8(ch-'A') + 10
+			default:
+				return color.RGBA{}, fmt.Errorf("palette: colour %q is not #rrggbb", s)
+			}
+			v[i] = v[i]<<4 | d
+		}
+	}
+	return color.RGBA{v[0], v[1], v[2], 255}, nil
+}

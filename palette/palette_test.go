@@ -204,3 +204,32 @@ func TestNewSetErrors(t *testing.T) {
 		t.Error("missing id has a colour")
 	}
 }
+
+func TestHex(t *testing.T) {
+	l, _ := SIFTFlow.ByName("sky")
+	if l.Hex() != "#87ceeb" {
+		t.Errorf("Hex = %s", l.Hex())
+	}
+	tests := []struct {
+		in   string
+		want color.RGBA
+		ok   bool
+	}{
+		{"#87ceeb", rgb(135, 206, 235), true}, {"#87CEEB", rgb(135, 206, 235), true},
+		{"#000000", rgb(0, 0, 0), true}, {"87ceeb", color.RGBA{}, false}, {"#87ceeg", color.RGBA{}, false},
+		{"#87cee", color.RGBA{}, false}, {"", color.RGBA{}, false},
+	}
+	for _, tc := range tests {
+		c, err := ParseHex(tc.in)
+		if (err == nil) != tc.ok || c != tc.want {
+			t.Errorf("ParseHex(%q) = %v, %v", tc.in, c, err)
+		}
+	}
+	for _, s := range []*Set{SIFTFlow, ADE20K, COCO, Cityscapes} {
+		for _, l := range s.All() {
+			if c, err := ParseHex(l.Hex()); err != nil || c != l.Color {
+				t.Fatalf("%s %s: hex round trip %v %v", s.Name, l.Name, c, err)
+			}
+		}
+	}
+}
