@@ -212,8 +212,8 @@ func Translate(from, to *Set) (Mapping, []Fallback) {
 	}
 	var fbs []Fallback
 	for _, l := range from.labels {
-		if u, ok := from.Unlabeled(); ok && u == l.ID {
-			continue // already def
+		if u, ok := from.Unlabeled(); (ok && u == l.ID) || l.Group == GroupUnlabeled {
+			continue // void/unlabeled → the target's unlabeled: already def
 		}
 		id, reason, exact := translateName(l, to, def)
 		m[l.ID] = id

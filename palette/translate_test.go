@@ -175,3 +175,16 @@ func TestGroupOf(t *testing.T) {
 		}
 	}
 }
+
+func TestTranslateVoidNames(t *testing.T) {
+	// A set built from bare names (a project file) without an unlabeled id:
+	// its "void" still maps to the target's unlabeled without a fallback.
+	from, err := NewSet("file", "file", []Label{{ID: 0, Name: "void"}, {ID: 7, Name: "sky"}, {ID: 9, Name: "Unlabeled"}}, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, fbs := Translate(from, COCO)
+	if m[0] != 255 || m[9] != 255 || m[7] != 156 || len(fbs) != 1 || fbs[0].FromName != "sky" {
+		t.Errorf("m[0]=%d m[9]=%d m[7]=%d fallbacks %v", m[0], m[9], m[7], fbs)
+	}
+}
