@@ -24,9 +24,9 @@ const DefaultAutosaveInterval = 30 * time.Second
 // when it changed since the last autosave and Interval has passed. Now is the
 // clock, replaceable in tests.
 type Autosaver struct {
-	Dir      string
-	Interval time.Duration
-	Now      func() time.Time
+	Dir      string           // where autosaves go
+	Interval time.Duration    // least time between two autosaves
+	Now      func() time.Time // the clock
 
 	doc      *Document
 	lastSave time.Time
@@ -96,9 +96,9 @@ func (a *Autosaver) Discard() error {
 
 // Recoverable is an autosave left behind, e.g. by a crash.
 type Recoverable struct {
-	Path    string
-	ModTime time.Time
-	Size    int64
+	Path    string    // open it with LoadFile
+	ModTime time.Time // when it was written
+	Size    int64     // bytes
 	// Err is why the file cannot be opened, or nil; such files are listed so
 	// the UI can offer to delete them.
 	Err error

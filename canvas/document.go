@@ -63,8 +63,9 @@ type Document struct {
 }
 
 // SizeError is returned for a canvas size outside 1…MaxSide on either side.
-type SizeError struct{ W, H int }
+type SizeError struct{ W, H int } // the size asked for
 
+// Error says which size was refused and what is allowed.
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("canvas size %d×%d is not allowed: each side must be 1 to %d pixels", e.W, e.H, MaxSide)
 }
@@ -362,9 +363,9 @@ func (d *Document) Pick(p image.Point) (uint8, bool) { return Pick(d.img, p) }
 // Snapshot is an immutable copy of a document's label map for the render
 // worker. Nothing writes to Image after Snapshot returns it.
 type Snapshot struct {
-	Image   *image.Paletted
-	Version uint64
-	Set     *palette.Set
+	Image   *image.Paletted // pixel = label id of Set
+	Version uint64          // the document's Version when taken
+	Set     *palette.Set    // the document's label set when taken
 }
 
 // Snapshot copies the label map (one copy of Pix; a 1024² map is 1 MiB).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"os"
 	"testing"
 
 	"spadework/palette"
@@ -58,6 +59,9 @@ func FuzzImportLabelPNG(f *testing.F) {
 	p := image.NewPaletted(image.Rect(0, 0, 3, 1), palette.SIFTFlow.Palette())
 	f.Add(encodePNG(f, p))
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	if real, err := os.ReadFile("testdata/siftflow_coast_arnat59.png"); err == nil {
+		f.Add(real)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, set := range []*palette.Set{palette.SIFTFlow, palette.COCO} {
 			doc, rep, err := ImportLabelPNGWith(bytes.NewReader(data), "fuzz.png", set, ImportOptions{ReplaceUnknown: true})

@@ -31,6 +31,8 @@ type Unknown struct {
 	Pixels int         // how many pixels hold it
 }
 
+// String gives the value and its pixel count, e.g. "id 40 (12 px)" or
+// "#010203 (5 px)".
 func (u Unknown) String() string {
 	if u.ID >= 0 {
 		return fmt.Sprintf("id %d (%d px)", u.ID, u.Pixels)
@@ -44,22 +46,23 @@ func (u Unknown) String() string {
 
 // ImportReport says how a label map was read and what did not fit the set.
 type ImportReport struct {
-	Mode          string
-	Width, Height int
+	Mode          string // ModeIDs or ModeColors
+	Width, Height int    // image size
 	// Unknown lists the values that are not labels of the set, most
 	// frequent first; UnknownPixels is their total.
 	Unknown       []Unknown
-	UnknownPixels int
+	UnknownPixels int // pixels holding unknown values
 }
 
 // UnknownLabelsError is returned when an imported map holds values that are
 // not labels of the set.
 type UnknownLabelsError struct {
-	File   string
-	Set    string
-	Report *ImportReport
+	File   string        // the file name given to the import
+	Set    string        // the set's title
+	Report *ImportReport // the values, most frequent first
 }
 
+// Error names the file, the set and the most frequent unknown values.
 func (e *UnknownLabelsError) Error() string {
 	r := e.Report
 	var b strings.Builder
@@ -87,7 +90,7 @@ type ImportOptions struct {
 	// Replacement when the set has none) instead of failing; the report
 	// still lists them.
 	ReplaceUnknown bool
-	Replacement    uint8
+	Replacement    uint8 // used only when the set has no unlabeled id
 }
 
 // ImportLabelPNG reads a label-map PNG into a new document of set. It

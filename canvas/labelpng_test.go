@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
 	"strings"
 	"testing"
 
@@ -222,5 +223,42 @@ func TestImportRefusesBadFiles(t *testing.T) {
 				t.Errorf("error %v, want in.png: …%s…", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestImportSIFTFlowLabel reads a real SIFT Flow label map (coast_arnat59,
+// 256×256 8-bit gray: void, boat, person, sea, sky).
+func TestImportSIFTFlowLabel(t *testing.T) {
+	f, err := os.Open("testdata/siftflow_coast_arnat59.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, rep, err := ImportLabelPNG(f, "coast_arnat59.png", palette.SIFTFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != ModeIDs || d.Bounds() != image.Rect(0, 0, 256, 256) {
+		t.Fatalf("mode %s bounds %v", rep.Mode, d.Bounds())
+	}
+	count := map[uint8]int{}
+	for _, v := range d.Image().Pix {
+		count[v]++
+	}
+	want := map[uint8]int{0: 1264, 4: 2894, 18: 845, 25: 31910, 28: 28623}
+	if len(count) != len(want) {
+		t.Fatalf("ids %v, want %v", count, want)
+	}
+	for id, n := range want {
+		if count[id] != n {
+			t.Errorf("id %d (%s): %d pixels, want %d", id, palette.SIFTFlow.LabelName(id), count[id], n)
+		}
+	}
+	names := []string{}
+	for _, l := range d.UsedLabels() {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, ",") != "void,boat,person,sea,sky" {
+		t.Errorf("labels %v", names)
 	}
 }

@@ -26,10 +26,10 @@ const (
 // Style is the generator style saved with a project. Z is the vector used,
 // kept so the picture comes back the same even if a preset table changes.
 type Style struct {
-	Kind   string    `json:"kind"`
-	Seed   int64     `json:"seed"`
-	Preset string    `json:"preset,omitempty"`
-	Z      []float32 `json:"z,omitempty"`
+	Kind   string    `json:"kind"`             // StyleSeed, StylePreset or StylePhoto
+	Seed   int64     `json:"seed"`             // the random seed (StyleSeed)
+	Preset string    `json:"preset,omitempty"` // the preset's name (StylePreset)
+	Z      []float32 `json:"z,omitempty"`      // the style vector used
 	// Photo is a small thumbnail of the style photo (PNG or JPEG bytes).
 	Photo []byte `json:"photo,omitempty"`
 }

@@ -223,8 +223,8 @@ func fillBytes(b []uint8, v uint8) {
 // so however fast the pointer moves the stroke has no gaps. Document.BrushTo
 // does the same with undo.
 type Stroke struct {
-	Diameter int
-	ID       uint8
+	Diameter int   // brush diameter in pixels, MinBrush…MaxBrush
+	ID       uint8 // label painted
 	last     image.Point
 	started  bool
 }

@@ -54,7 +54,7 @@ type Label struct {
 	ID    uint8      // the value stored in the dataset's label maps
 	Name  string     // the dataset's own (short) name
 	Color color.RGBA // display colour; opaque
-	Group Group
+	Group Group      // display group; also guides Translate's fallbacks
 	// Unused marks an id the dataset names but never annotates (COCO-Stuff's
 	// eleven thing ids dropped from COCO 2017). Kept so ids and names stay
 	// the dataset's own; left out of Labels() because no model learns them.

@@ -16,10 +16,10 @@ func (m *Mapping) Apply(ids []uint8) {
 // Fallback records a label of the source set whose exact name the target set
 // lacks, and the target label it was mapped to instead.
 type Fallback struct {
-	FromID   uint8
-	FromName string
-	ToID     uint8
-	ToName   string
+	FromID   uint8  // id in the source set
+	FromName string // its name there
+	ToID     uint8  // the id it maps to in the target set
+	ToName   string // that label's name
 	Reason   string // "nearest: …", "group …", "no counterpart"
 }
 
