@@ -12,6 +12,7 @@ synth/internal/pth/testdata/   reader fixtures
     wrapped.pth, wrapped_legacy.pth  {'epoch': 3, 'state_dict': {'module.…': …}}
     module.pth, module_legacy.pth  a pickled nn.Module (must be refused)
     global.pth                     a dict holding an argparse.Namespace (must be refused)
+    views_legacy.pth               storage views as torch < 1.0 wrote them (hand-written)
 
 synth/testdata/pth/            importer fixtures: tiny SPADE generators configured
     like the reference's presets (ngf and nhidden shrunk), trained for two steps in
@@ -320,6 +321,61 @@ def reader_fixtures():
     save(lin, os.path.join(PTH, "module.pth"))
     save(lin, os.path.join(PTH, "module_legacy.pth"), legacy=True)
     save({"w": torch.ones(1), "opt": argparse.Namespace(ngf=64)}, os.path.join(PTH, "global.pth"))
+    legacy_views(os.path.join(PTH, "views_legacy.pth"))
+
+
+class _Storage:
+    """Stands for a storage in a hand-written pickle (see legacy_views)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+
+class _Tensor:
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, size, stride, False, collections.OrderedDict())
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args)
+
+
+def legacy_views(path):
+    """A legacy file as torch < 1.0 wrote it when tensors shared a storage
+    through views: persistent ids ('storage', type, root_key, location, numel,
+    (view_key, offset, view_numel)). torch 1.13 no longer writes views, so the
+    file is written by hand and checked with torch.load."""
+    import pickle
+    import struct
+    root = ("storage", torch.FloatStorage, "r1", "cpu", 10)
+    view = _Storage(root + (("v1", 2, 5),))
+    whole = _Storage(root + (None,))
+    half = _Storage(("storage", torch.HalfStorage, "r2", "cpu", 4, None))
+    obj = collections.OrderedDict([
+        ("view", _Tensor(view, 1, (2, 2), (2, 1))),
+        ("view_again", _Tensor(view, 0, (5,), (1,))),
+        ("whole", _Tensor(whole, 0, (10,), (1,))),
+        ("half", _Tensor(half, 1, (3,), (1,))),
+    ])
+
+    class P(pickle.Pickler):
+        def persistent_id(self, o):
+            return o.pid if isinstance(o, _Storage) else None
+
+    with open(path, "wb") as f:
+        for v in (0x1950a86a20f9469cfc6c, 1001,
+                  {"protocol_version": 1001, "little_endian": True,
+                   "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+            pickle.dump(v, f, protocol=2)
+        P(f, protocol=2).dump(obj)
+        pickle.dump(["r1", "r2"], f, protocol=2)
+        f.write(struct.pack("<q", 10) + np.arange(10, dtype="<f4").tobytes())
+        f.write(struct.pack("<q", 4) + np.array([0.5, -1, 2, 65504], dtype="<f2").tobytes())
+    got = torch.load(path)
+    assert got["view"].tolist() == [[3, 4], [5, 6]], got["view"]
+    assert got["view_again"].tolist() == [2, 3, 4, 5, 6]
+    assert got["whole"].tolist() == list(range(10))
+    assert got["half"].tolist() == [-1, 2, 65504]
+    print("%-50s %7d bytes" % (os.path.relpath(path, ROOT), os.path.getsize(path)))
 
 
 if __name__ == "__main__":

@@ -233,3 +233,27 @@ func TestGatherIndex(t *testing.T) {
 		t.Error("size-1 dims must not break contiguity")
 	}
 }
+
+// TestLegacyViews reads storage views as torch < 1.0 wrote them (a view key,
+// an element offset into the root storage and a length), including two
+// persistent ids naming the same view.
+func TestLegacyViews(t *testing.T) {
+	sd, err := Open("testdata/views_legacy.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]float32{
+		"view":       {3, 4, 5, 6},
+		"view_again": {2, 3, 4, 5, 6},
+		"whole":      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+		"half":       {-1, 2, 65504},
+	} {
+		got := sd.Tensors[name]
+		if got == nil || !reflect.DeepEqual(got.Data, want) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if !reflect.DeepEqual(sd.Tensors["view"].Shape, []int{2, 2}) {
+		t.Errorf("view shape %v", sd.Tensors["view"].Shape)
+	}
+}
