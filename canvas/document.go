@@ -56,7 +56,8 @@ type Document struct {
 
 	inStroke  bool
 	strokeR   image.Rectangle
-	before    []uint8 // pixels at BeginStroke; reused between strokes
+	before    []uint8 // pixels at BeginStroke of the rows in saved; reused
+	saved     []bool  // per row: before holds the row as it was at BeginStroke
 	last      image.Point
 	hasLast   bool
 	fillStack FillStack
@@ -198,13 +199,29 @@ func (d *Document) BeginStroke() {
 	d.inStroke = true
 	d.hasLast = false
 	d.strokeR = image.Rectangle{}
-	// One copy of the whole map now is cheaper than tracking which pixels
-	// each tool is about to overwrite, and the buffer is reused.
-	if cap(d.before) < len(d.img.Pix) {
+	// Rows are saved lazily, just before a tool first writes them (touch),
+	// so a stroke on a 4096² canvas costs what it paints, not a 16 MiB copy.
+	if len(d.before) != len(d.img.Pix) {
 		d.before = make([]uint8, len(d.img.Pix))
+		d.saved = make([]bool, d.img.Rect.Dy())
 	}
-	d.before = d.before[:len(d.img.Pix)]
-	copy(d.before, d.img.Pix)
+	clear(d.saved)
+}
+
+// touch saves the rows of r that the open stroke has not saved yet; tools
+// call it with a rectangle holding everything they may write.
+func (d *Document) touch(r image.Rectangle) {
+	r = r.Intersect(d.img.Rect)
+	w := d.img.Rect.Dx()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		i := y - d.img.Rect.Min.Y
+		if d.saved[i] {
+			continue
+		}
+		off := d.img.PixOffset(d.img.Rect.Min.X, y)
+		copy(d.before[off:off+w], d.img.Pix[off:off+w])
+		d.saved[i] = true
+	}
 }
 
 // EndStroke closes the undo step opened by BeginStroke. It records only the
@@ -261,11 +278,13 @@ func (d *Document) diff(r image.Rectangle) (step, bool) {
 }
 
 // edit runs one tool inside the open stroke, or as a stroke of its own.
-func (d *Document) edit(f func() image.Rectangle) image.Rectangle {
+// reach bounds what the tool may write.
+func (d *Document) edit(reach image.Rectangle, f func() image.Rectangle) image.Rectangle {
 	own := !d.inStroke
 	if own {
 		d.BeginStroke()
 	}
+	d.touch(reach)
 	r := f()
 	if !r.Empty() {
 		d.strokeR = d.strokeR.Union(r)
@@ -321,7 +340,7 @@ func (d *Document) BrushTo(p image.Point, diameter int, id uint8) image.Rectangl
 	if d.inStroke && d.hasLast {
 		a = d.last
 	}
-	r := d.edit(func() image.Rectangle { return Segment(d.img, a, p, diameter, id) })
+	r := d.edit(segmentReach(a, p, diameter), func() image.Rectangle { return Segment(d.img, a, p, diameter, id) })
 	if d.inStroke {
 		d.last, d.hasLast = p, true
 	}
@@ -338,7 +357,7 @@ func (d *Document) Line(a, b image.Point, diameter int, id uint8) image.Rectangl
 	if !d.valid(id) {
 		return image.Rectangle{}
 	}
-	return d.edit(func() image.Rectangle { return Segment(d.img, a, b, diameter, id) })
+	return d.edit(segmentReach(a, b, diameter), func() image.Rectangle { return Segment(d.img, a, b, diameter, id) })
 }
 
 // Rect fills the rectangle r (any corner order; clipped) with id.
@@ -346,7 +365,7 @@ func (d *Document) Rect(r image.Rectangle, id uint8) image.Rectangle {
 	if !d.valid(id) {
 		return image.Rectangle{}
 	}
-	return d.edit(func() image.Rectangle { return FillRect(d.img, r, id) })
+	return d.edit(r.Canon(), func() image.Rectangle { return FillRect(d.img, r, id) })
 }
 
 // Fill flood-fills the 4-connected region under p with id.
@@ -354,7 +373,7 @@ func (d *Document) Fill(p image.Point, id uint8) image.Rectangle {
 	if !d.valid(id) {
 		return image.Rectangle{}
 	}
-	return d.edit(func() image.Rectangle { return FloodFill(d.img, p, id, &d.fillStack) })
+	return d.edit(d.img.Rect, func() image.Rectangle { return FloodFill(d.img, p, id, &d.fillStack) })
 }
 
 // Pick is the eyedropper: the id under p.

@@ -431,3 +431,38 @@ func TestRemap(t *testing.T) {
 		t.Errorf("background %d", d.Background)
 	}
 }
+
+func TestMixedStrokeUndo(t *testing.T) {
+	d := newDoc(t, 64, 48, sky)
+	d.Rect(image.Rect(0, 30, 64, 48), sea)
+	before := bytes.Clone(d.Image().Pix)
+	d.BeginStroke()
+	d.BrushTo(pt(5, 5), 9, tree)
+	d.BrushTo(pt(60, 20), 9, tree)
+	d.Fill(pt(0, 47), sand) // touches every row
+	d.Rect(image.Rect(10, 10, 20, 40), moon)
+	d.BrushTo(pt(30, 2), 3, void)
+	if !d.EndStroke() {
+		t.Fatal("not recorded")
+	}
+	after := bytes.Clone(d.Image().Pix)
+	d.Undo()
+	if !bytes.Equal(d.Image().Pix, before) {
+		t.Fatal("undo of a mixed stroke did not restore")
+	}
+	d.Redo()
+	if !bytes.Equal(d.Image().Pix, after) {
+		t.Fatal("redo of a mixed stroke differs")
+	}
+}
+
+func BenchmarkBeginStroke4096(b *testing.B) {
+	d := newDoc(b, 4096, 4096, sky)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.BeginStroke()
+		d.BrushTo(pt(i%4000, 100), 16, uint8(sea+i%2))
+		d.EndStroke()
+	}
+}

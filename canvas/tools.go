@@ -115,6 +115,14 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 // float rim of the capsule for the exact test to be consulted.
 const rimEps = 1e-6
 
+// segmentReach is a rectangle holding everything Segment(a, b, diameter)
+// may paint, with a pixel to spare.
+func segmentReach(a, b image.Point, diameter int) image.Rectangle {
+	d := clampBrush(diameter)
+	ax, ay, bx, by := int(clampCoord(a.X)), int(clampCoord(a.Y)), int(clampCoord(b.X)), int(clampCoord(b.Y))
+	return image.Rect(min(ax, bx)-d/2-1, min(ay, by)-d/2-1, max(ax, bx)+d/2+2, max(ay, by)+d/2+2)
+}
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {

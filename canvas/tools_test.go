@@ -157,6 +157,9 @@ func TestSegmentMatchesExact(t *testing.T) {
 		if bb := bboxOf(fast); bb != r && !(bb.Empty() && r.Empty()) {
 			t.Fatalf("segment %v-%v d=%d: dirty %v, painted %v", a, b, d, r, bb)
 		}
+		if !r.In(segmentReach(a, b, d)) {
+			t.Fatalf("segment %v-%v d=%d: painted %v outside its reach %v", a, b, d, r, segmentReach(a, b, d))
+		}
 	}
 }
 
