@@ -69,3 +69,30 @@ func baseName(n string) (string, bool) {
 	}
 	return "", false
 }
+
+// prominent lists landscape names in the order a painter reaches for them;
+// Labels() sorts a group by this rank, then by id.
+var prominent = []string{
+	"sky", "sky-other", "clouds", "sun", "moon", "fog",
+	"sea", "water", "river", "lake", "waterfall", "water-other",
+	"mountain", "hill", "rock", "stone", "sand", "desert", "snow", "field", "earth", "ground", "land", "terrain", "dirt",
+	"tree", "grass", "plant", "vegetation", "bush", "flower", "palm", "plant-other",
+	"building", "building-other", "house", "skyscraper", "road", "sidewalk", "pavement", "path", "bridge", "fence", "wall",
+	"person", "car", "boat",
+}
+
+var prominence = func() map[string]int {
+	m := make(map[string]int, len(prominent))
+	for i, n := range prominent {
+		m[n] = i
+	}
+	return m
+}()
+
+// rank orders labels within a group: prominent names first.
+func rank(name string) int {
+	if r, ok := prominence[normalize(name)]; ok {
+		return r
+	}
+	return len(prominent)
+}

@@ -137,7 +137,13 @@ func NewSet(name, title string, labels []Label, unlabeled int) (*Set, error) {
 			s.display = append(s.display, l)
 		}
 	}
-	sort.SliceStable(s.display, func(i, j int) bool { return s.display[i].Group < s.display[j].Group })
+	sort.SliceStable(s.display, func(i, j int) bool {
+		a, b := s.display[i], s.display[j]
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		return rank(a.Name) < rank(b.Name)
+	})
 	maxID := 0
 	if len(ls) > 0 {
 		maxID = int(ls[len(ls)-1].ID)
@@ -169,7 +175,8 @@ func normalize(name string) string {
 
 // Labels returns the paintable labels in display order: grouped as sky &
 // weather, water, terrain, plants, built, objects & other, then the
-// unlabeled id; by id within a group. Unused ids are left out. The slice is a
+// unlabeled id; within a group the most used landscape labels first (sky,
+// sea, mountain, tree, building, …), then by id. Unused ids are left out. The slice is a
 // copy.
 func (s *Set) Labels() []Label { return append([]Label(nil), s.display...) }
 

@@ -233,3 +233,28 @@ func TestHex(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayOrder(t *testing.T) {
+	tests := []struct {
+		set   *Set
+		first []string
+	}{
+		{SIFTFlow, []string{"sky", "sun", "moon", "sea", "river", "mountain", "rock", "sand", "desert", "field", "tree", "grass", "plant", "building", "road"}},
+		{ADE20K, []string{"sky", "sea", "water", "river", "lake", "waterfall", "mountain", "hill", "rock", "sand", "field", "earth", "land", "dirt track", "tree", "grass", "plant", "flower", "palm"}},
+		{COCO, []string{"sky-other", "clouds", "fog", "sea", "river", "water-other", "waterdrops", "mountain", "hill", "rock", "stone", "sand", "snow"}},
+		{Cityscapes, []string{"sky", "ground", "terrain", "vegetation", "building", "road", "sidewalk", "bridge", "fence", "wall"}},
+	}
+	for _, tc := range tests {
+		ls := tc.set.Labels()
+		for i, n := range tc.first {
+			if ls[i].Name != n {
+				var got []string
+				for _, l := range ls[:len(tc.first)] {
+					got = append(got, l.Name)
+				}
+				t.Errorf("%s: Labels() starts %v, want %v", tc.set.Name, got, tc.first)
+				break
+			}
+		}
+	}
+}
