@@ -67,6 +67,7 @@ type SPADE struct {
 	gb               []float32 // Gamma|Beta as one GEMM operand [K·K·nhidden, 2C]
 	gbBias           []float32 // [2C]
 	classGB          []float32 // [class][2C]: γ|β where the neighbourhood is one class
+	classActv        []float32 // [class][nhidden]: mlp_shared→ReLU over one class
 }
 
 // ResBlock is the reference's SPADEResnetBlock.
@@ -669,6 +670,7 @@ func (s *SPADE) prepare(classes int) {
 	sncIn := s.Shared.Cin
 	kks := s.Shared.K * s.Shared.K
 	s.classGB = make([]float32, classes*C2)
+	s.classActv = make([]float32, classes*nh)
 	actv := make([]float64, nh)
 	for c := 0; c < classes; c++ {
 		for j := 0; j < nh; j++ {
@@ -677,6 +679,7 @@ func (s *SPADE) prepare(classes int) {
 				a += float64(s.shared[(t*sncIn+c)*nh+j])
 			}
 			actv[j] = max(a, 0)
+			s.classActv[c*nh+j] = float32(actv[j])
 		}
 		out := s.classGB[c*C2 : (c+1)*C2]
 		for o := 0; o < C2; o++ {

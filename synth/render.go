@@ -31,6 +31,9 @@ type level struct {
 	act  []int32 // pixels needing mlp_shared activations (band dilated by k/2)
 	srcX []int32 // nearest source column in the full-size map
 	srcY []int32
+	key  []int32 // channel, or -1 on instance edges
+	uniR []int32 // key where the (4r+1)² window is uniform, else -1
+	uniK []int32 // key where the (2r+1)² window is uniform, else -1
 	tmpA []int32
 	tmpB []int32
 	mark []bool
@@ -147,6 +150,9 @@ func (r *Renderer) init() error {
 		lv.idx = make([]int32, np)
 		lv.band = make([]int32, 0, np)
 		lv.act = make([]int32, 0, np)
+		lv.key = make([]int32, np)
+		lv.uniR = make([]int32, np)
+		lv.uniK = make([]int32, np)
 		lv.tmpA = make([]int32, np)
 		lv.tmpB = make([]int32, np)
 		lv.mark = make([]bool, np)
@@ -444,7 +450,7 @@ func (lv *level) split(r int, dense bool) {
 		return
 	}
 	R := 2 * r
-	key := lv.tmpA // class, or -1 on edges
+	key := lv.key // class, or -1 on edges
 	for p := 0; p < n; p++ {
 		k := lv.ch[p]
 		if lv.edge != nil && lv.edge[p] {
@@ -452,56 +458,11 @@ func (lv *level) split(r int, dense bool) {
 		}
 		key[p] = k
 	}
-	// Horizontal: the run of equal keys through x covers [x-R, x+R].
-	hk := lv.tmpB
-	for y := 0; y < h; y++ {
-		row := key[y*w : (y+1)*w]
-		out := hk[y*w : (y+1)*w]
-		run := 0
-		for x := 0; x < w; x++ {
-			if x > 0 && row[x] == row[x-1] {
-				run++
-			} else {
-				run = 1
-			}
-			out[x] = int32(run) // left run length, reused below
-		}
-		run = 0
-		for x := w - 1; x >= 0; x-- {
-			if x < w-1 && row[x] == row[x+1] {
-				run++
-			} else {
-				run = 1
-			}
-			if row[x] >= 0 && int(out[x]) > R && run > R {
-				out[x] = row[x]
-			} else {
-				out[x] = -1
-			}
-		}
-	}
-	// Vertical over the horizontally uniform keys.
-	up := key // key is no longer needed
+	uniform(key, R, lv.uniR, lv.tmpA, lv.tmpB, w, h)
+	uniform(key, r, lv.uniK, lv.tmpA, lv.tmpB, w, h)
 	for p := 0; p < n; p++ {
-		if p >= w && hk[p] >= 0 && hk[p] == hk[p-w] {
-			up[p] = up[p-w] + 1
-		} else {
-			up[p] = 1
-		}
-	}
-	// Walk bottom-up with the down-run length per column in mark-free form:
-	// reuse idx as the down counter.
-	down := lv.idx
-	for p := n - 1; p >= 0; p-- {
-		if p+w < n && hk[p] >= 0 && hk[p] == hk[p+w] {
-			down[p] = down[p+w] + 1
-		} else {
-			down[p] = 1
-		}
-	}
-	for p := 0; p < n; p++ {
-		if hk[p] >= 0 && int(up[p]) > R && int(down[p]) > R {
-			lv.idx[p] = -(hk[p] + 1)
+		if k := lv.uniR[p]; k >= 0 {
+			lv.idx[p] = -(k + 1)
 			lv.mark[p] = false
 		} else {
 			lv.idx[p] = int32(len(lv.band))
@@ -535,6 +496,60 @@ func (lv *level) split(r int, dense bool) {
 	}
 }
 
+// uniform sets out[p] to key[p] where the (2·rad+1)² window around p lies
+// inside the map and holds that one key (>= 0), else to -1. Runs of equal
+// keys are counted left/right, then up/down over the row-uniform result.
+func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int) {
+	n := w * h
+	for y := 0; y < h; y++ {
+		row := key[y*w : (y+1)*w]
+		left := t1[y*w : (y+1)*w]
+		o := out[y*w : (y+1)*w]
+		run := 0
+		for x := 0; x < w; x++ {
+			if x > 0 && row[x] == row[x-1] {
+				run++
+			} else {
+				run = 1
+			}
+			left[x] = int32(run)
+		}
+		run = 0
+		for x := w - 1; x >= 0; x-- {
+			if x < w-1 && row[x] == row[x+1] {
+				run++
+			} else {
+				run = 1
+			}
+			if row[x] >= 0 && int(left[x]) > rad && run > rad {
+				o[x] = row[x]
+			} else {
+				o[x] = -1
+			}
+		}
+	}
+	up, down := t1, t2
+	for p := 0; p < n; p++ {
+		if p >= w && out[p] >= 0 && out[p] == out[p-w] {
+			up[p] = up[p-w] + 1
+		} else {
+			up[p] = 1
+		}
+	}
+	for p := n - 1; p >= 0; p-- {
+		if p+w < n && out[p] >= 0 && out[p] == out[p+w] {
+			down[p] = down[p+w] + 1
+		} else {
+			down[p] = 1
+		}
+	}
+	for p := 0; p < n; p++ {
+		if int(up[p]) <= rad || int(down[p]) <= rad {
+			out[p] = -1
+		}
+	}
+}
+
 // forward runs the generator on the prepared levels; the conv_img output
 // (before tanh) is left in r.d as [HW, 3].
 func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace TraceFunc) error {
@@ -548,7 +563,7 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 		r.fj = fcJob{l: g.FCLinear, z: z, out: r.x, hw: lv0.w * lv0.h, c: C0}
 		r.run((g.FCLinear.Out+63)/64, r.fcFn)
 	} else {
-		r.gather(lv0, g.FCConv, nil, r.x, false)
+		r.gather(lv0, g.FCConv, nil, r.x, false, nil)
 	}
 	r.traceOut(trace, "fc", r.x, C0, lv0.h, lv0.w)
 	for _, b := range g.Blocks {
@@ -654,7 +669,7 @@ func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool)
 		r.conv(&s.Shared, oh, lv.w, lv.h, r.actv, nil, hw, false, true)
 		r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, nil, hw, false, false)
 	} else {
-		r.gather(lv, &s.Shared, lv.act, r.actv, true)
+		r.gather(lv, &s.Shared, lv.act, r.actv, true, s.classActv)
 		nb := len(lv.band)
 		if nb > 0 {
 			r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, lv.band, nb, false, false)
@@ -831,9 +846,7 @@ func (r *Renderer) convTile(worker, tile int) {
 		for i := 0; i < m; i++ {
 			row := out[i*j.cout+n0 : i*j.cout+n1]
 			for c, v := range row {
-				if v < 0 {
-					row[c] = 0
-				}
+				row[c] = relu(v)
 			}
 		}
 	}
@@ -882,6 +895,7 @@ func im2col(dst []float32, j *convJob, p0, p1 int) {
 }
 
 type gatherJob struct {
+	cls       []float32
 	lv        *level
 	table     []float32
 	bias      []float32
@@ -898,13 +912,16 @@ const gatherTile = 256
 // gather computes a conv over the one-hot (+ edge) map at lv for the listed
 // pixels (nil: all): per pixel the bias plus, for each tap inside the map,
 // the weight row of the channel there (and of the edge channel on edges).
-func (r *Renderer) gather(lv *level, cv *Conv, list []int32, out []float32, relu bool) {
+//
+// Where the k×k window is inside the map and one class, the result is that
+// class's precomputed vector (classTab, when given) and is just copied.
+func (r *Renderer) gather(lv *level, cv *Conv, list []int32, out []float32, relu bool, classTab []float32) {
 	n := lv.w * lv.h
 	if list != nil {
 		n = len(list)
 	}
 	r.macs += int64(n) * int64(cv.Cout) // one add per tap, counted as one MAC per output
-	r.gj = gatherJob{lv: lv, table: cv.wt, bias: cv.Bias, snc: cv.Cin, cout: cv.Cout, ks: cv.K, out: out, list: list, n: n, relu: relu}
+	r.gj = gatherJob{cls: classTab, lv: lv, table: cv.wt, bias: cv.Bias, snc: cv.Cin, cout: cv.Cout, ks: cv.K, out: out, list: list, n: n, relu: relu}
 	r.run((n+gatherTile-1)/gatherTile, r.gathFn)
 }
 
@@ -920,8 +937,14 @@ func (r *Renderer) gatherTile(_, tile int) {
 		if j.list != nil {
 			p = int(j.list[i])
 		}
-		y, x := p/w, p%w
 		acc := j.out[p*co : (p+1)*co]
+		if j.cls != nil {
+			if k := lv.uniK[p]; k >= 0 {
+				copy(acc, j.cls[int(k)*co:])
+				continue
+			}
+		}
+		y, x := p/w, p%w
 		copy(acc, j.bias)
 		for ky := 0; ky < j.ks; ky++ {
 			yy := y + ky - rad
@@ -951,9 +974,7 @@ func (r *Renderer) gatherTile(_, tile int) {
 		}
 		if j.relu {
 			for c, v := range acc {
-				if v < 0 {
-					acc[c] = 0
-				}
+				acc[c] = relu(v)
 			}
 		}
 	}
@@ -981,12 +1002,9 @@ func (r *Renderer) modTile(_, tile int) {
 			ab := j.cls[int(-k-1)*2*C:]
 			a, b := ab[:C], ab[C:2*C]
 			if j.act {
+				a, b, o := a[:len(x)], b[:len(x)], o[:len(x)]
 				for c, v := range x {
-					y := v*a[c] + b[c]
-					if y < 0 {
-						y *= 0.2
-					}
-					o[c] = y
+					o[c] = leaky(v*a[c] + b[c])
 				}
 			} else {
 				for c, v := range x {
@@ -998,12 +1016,14 @@ func (r *Renderer) modTile(_, tile int) {
 		gb := j.gb[int(k)*2*C:]
 		g, b := gb[:C], gb[C:2*C]
 		sc, sh := j.scale[:C], j.shift[:C]
-		for c, v := range x {
-			y := (v*sc[c]+sh[c])*(1+g[c]) + b[c]
-			if j.act && y < 0 {
-				y *= 0.2
+		if j.act {
+			for c, v := range x {
+				o[c] = leaky((v*sc[c]+sh[c])*(1+g[c]) + b[c])
 			}
-			o[c] = y
+		} else {
+			for c, v := range x {
+				o[c] = (v*sc[c]+sh[c])*(1+g[c]) + b[c]
+			}
 		}
 	}
 }
@@ -1058,10 +1078,7 @@ func (r *Renderer) leakyTile(_, tile int) {
 	lo, hi := tile*4096, min((tile+1)*4096, j.n)
 	out := j.out[lo:hi]
 	for i, v := range j.in[lo:hi] {
-		if v < 0 {
-			v *= 0.2
-		}
-		out[i] = v
+		out[i] = leaky(v)
 	}
 }
 
@@ -1120,4 +1137,19 @@ func quantize(v float32) uint8 {
 		q = 255
 	}
 	return uint8(q)
+}
+
+// leaky is leaky ReLU with slope 0.2, without a branch: signs of
+// activations are random, and a mispredicted branch per element costs
+// more than the arithmetic.
+func leaky(y float32) float32 {
+	const one, slope = 0x3f800000, 0x3e4ccccd // float32 bits of 1 and 0.2
+	m := uint32(int32(math.Float32bits(y)) >> 31)
+	return y * math.Float32frombits(one^(m&(one^slope)))
+}
+
+// relu clears negative values (to +0) without a branch.
+func relu(y float32) float32 {
+	b := math.Float32bits(y)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
 }
