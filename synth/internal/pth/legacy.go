@@ -29,7 +29,7 @@ func readLegacy(r io.ReaderAt, size int64) (*StateDict, error) {
 		v, n, err := unpickle(buf[pos:], persist)
 		if err != nil {
 			if errors.Is(err, ErrTruncated) && head < size {
-				return nil, fmt.Errorf("%s pickle is larger than the %d-byte limit: %w", what, MaxPickleBytes, ErrLimit)
+				return nil, tagged(ErrLimit, "%s pickle is larger than the %d-byte limit", what, MaxPickleBytes)
 			}
 			return nil, fmt.Errorf("%s pickle at byte %d: %w", what, pos, err)
 		}
@@ -116,15 +116,15 @@ func readLegacy(r io.ReaderAt, size int64) (*StateDict, error) {
 		}
 		var hdr [8]byte
 		if off+8 > size {
-			return nil, fmt.Errorf("storage %s: file ends at byte %d before its header: %w", key, size, ErrTruncated)
+			return nil, tagged(ErrTruncated, "storage %s: file ends at byte %d before its header", key, size)
 		}
 		if _, err := r.ReadAt(hdr[:], off); err != nil {
-			return nil, fmt.Errorf("storage %s: %v: %w", key, err, ErrTruncated)
+			return nil, tagged(ErrTruncated, "storage %s: %v", key, err)
 		}
 		n := int64(binary.LittleEndian.Uint64(hdr[:]))
 		es := int64(root.dtype.Size())
 		if n < 0 || n > MaxStorageBytes/es {
-			return nil, fmt.Errorf("storage %s declares %d elements: %w", key, n, ErrLimit)
+			return nil, tagged(ErrLimit, "storage %s declares %d elements", key, n)
 		}
 		if n < root.numel {
 			return nil, fmt.Errorf("storage %s holds %d elements, the pickle says %d", key, n, root.numel)
@@ -132,7 +132,7 @@ func readLegacy(r io.ReaderAt, size int64) (*StateDict, error) {
 		need := n * es
 		have := size - off - 8
 		if need > have {
-			return nil, fmt.Errorf("storage %s needs %d bytes, file has %d: %w", key, need, max(have, 0), ErrTruncated)
+			return nil, tagged(ErrTruncated, "storage %s needs %d bytes, file has %d", key, need, max(have, 0))
 		}
 		storages[key] = &storage{key: key, dtype: root.dtype, numel: n, r: r, base: off + 8}
 		off += 8 + need

@@ -130,7 +130,7 @@ func (u *unpickler) errorf(format string, args ...any) error {
 
 func (u *unpickler) take(n int) ([]byte, error) {
 	if n < 0 || n > len(u.data)-u.pos {
-		return nil, fmt.Errorf("pickle byte %d: needs %d more bytes, %d left: %w", u.pos, n, len(u.data)-u.pos, ErrTruncated)
+		return nil, tagged(ErrTruncated, "pickle byte %d: needs %d more bytes, %d left", u.pos, n, len(u.data)-u.pos)
 	}
 	b := u.data[u.pos : u.pos+n]
 	u.pos += n
@@ -178,7 +178,7 @@ func (u *unpickler) line() (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("pickle byte %d: unterminated line: %w", u.pos, ErrTruncated)
+	return "", tagged(ErrTruncated, "pickle byte %d: unterminated line", u.pos)
 }
 
 func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
@@ -215,11 +215,11 @@ func (u *unpickler) popMark() ([]any, error) {
 
 func (u *unpickler) run() (any, error) {
 	if len(u.data) > MaxPickleBytes {
-		return nil, fmt.Errorf("pickle is %d bytes, more than the %d-byte limit: %w", len(u.data), MaxPickleBytes, ErrLimit)
+		return nil, tagged(ErrLimit, "pickle is %d bytes, more than the %d-byte limit", len(u.data), MaxPickleBytes)
 	}
 	for {
 		if u.pos >= len(u.data) {
-			return nil, fmt.Errorf("pickle byte %d: ends without STOP: %w", u.pos, ErrTruncated)
+			return nil, tagged(ErrTruncated, "pickle byte %d: ends without STOP", u.pos)
 		}
 		op := u.data[u.pos]
 		u.pos++
@@ -256,7 +256,7 @@ func (u *unpickler) step(op byte) error {
 		return errStop
 	case '(': // MARK
 		if len(u.marks) >= MaxDepth {
-			return fmt.Errorf("pickle byte %d: nesting deeper than %d: %w", u.pos, MaxDepth, ErrLimit)
+			return tagged(ErrLimit, "pickle byte %d: nesting deeper than %d", u.pos, MaxDepth)
 		}
 		u.marks = append(u.marks, len(u.stack))
 	case '0': // POP
@@ -317,7 +317,7 @@ func (u *unpickler) step(op byte) error {
 			return err
 		}
 		if n > 1<<16 {
-			return fmt.Errorf("pickle byte %d: %d-byte integer: %w", u.pos, n, ErrLimit)
+			return tagged(ErrLimit, "pickle byte %d: %d-byte integer", u.pos, n)
 		}
 		b, err := u.take(int(n))
 		if err != nil {
@@ -693,7 +693,7 @@ func (u *unpickler) length(op byte) (int, error) {
 		n = v
 	}
 	if n > uint64(len(u.data)-u.pos) {
-		return 0, fmt.Errorf("pickle byte %d: %d-byte string, %d bytes left: %w", u.pos, n, len(u.data)-u.pos, ErrTruncated)
+		return 0, tagged(ErrTruncated, "pickle byte %d: %d-byte string, %d bytes left", u.pos, n, len(u.data)-u.pos)
 	}
 	return int(n), nil
 }
@@ -903,7 +903,7 @@ func (u *unpickler) ints(v any, what string) ([]int64, error) {
 		return nil, u.errorf("tensor %s is %s", what, typeName(v))
 	}
 	if len(items) > maxDims {
-		return nil, fmt.Errorf("pickle byte %d: tensor with %d dimensions: %w", u.pos, len(items), ErrLimit)
+		return nil, tagged(ErrLimit, "pickle byte %d: tensor with %d dimensions", u.pos, len(items))
 	}
 	out := make([]int64, len(items))
 	for i, it := range items {
@@ -977,4 +977,17 @@ func typeName(v any) string {
 		return "tensor"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// taggedError reads as its message alone but matches a sentinel with errors.Is.
+type taggedError struct {
+	msg  string
+	kind error
+}
+
+func (e *taggedError) Error() string { return e.msg }
+func (e *taggedError) Unwrap() error { return e.kind }
+
+func tagged(kind error, format string, args ...any) error {
+	return &taggedError{fmt.Sprintf(format, args...), kind}
 }

@@ -137,7 +137,7 @@ func read(r io.ReaderAt, size int64) (*StateDict, error) {
 	case size >= 262 && isTar(r):
 		return nil, errors.New("tar-format checkpoint (torch < 0.4) is not supported; re-save it with a newer torch")
 	case size == 0:
-		return nil, fmt.Errorf("empty file: %w", ErrTruncated)
+		return nil, tagged(ErrTruncated, "empty file")
 	}
 	return nil, errors.New("not a PyTorch checkpoint (neither a zip archive nor a pickle)")
 }
@@ -220,7 +220,7 @@ var wrapperKeys = []string{"state_dict", "model_state_dict", "model", "netG", "g
 
 func findStateDict(v any, path string, depth int) (*pyDict, string, error) {
 	if depth > 8 {
-		return nil, "", fmt.Errorf("state_dict nested deeper than 8 dicts: %w", ErrLimit)
+		return nil, "", tagged(ErrLimit, "state_dict nested deeper than 8 dicts")
 	}
 	d, ok := v.(*pyDict)
 	if !ok {
@@ -301,16 +301,16 @@ func materialize(t *tensorRef, resolve resolver) (*Tensor, error) {
 	maxIdx := t.offset
 	for i, s := range t.shape {
 		if s > math.MaxInt32 {
-			return nil, fmt.Errorf("dimension %d of size %d: %w", i, s, ErrLimit)
+			return nil, tagged(ErrLimit, "dimension %d of size %d", i, s)
 		}
 		shape[i] = int(s)
 		numel *= s
 		if numel > maxTensorElems {
-			return nil, fmt.Errorf("more than %d elements: %w", maxTensorElems, ErrLimit)
+			return nil, tagged(ErrLimit, "more than %d elements", maxTensorElems)
 		}
 		if s > 0 {
 			if t.stride[i] > MaxStorageBytes {
-				return nil, fmt.Errorf("stride %d: %w", t.stride[i], ErrLimit)
+				return nil, tagged(ErrLimit, "stride %d", t.stride[i])
 			}
 			maxIdx += (s - 1) * t.stride[i]
 		}
@@ -332,7 +332,7 @@ func materialize(t *tensorRef, resolve resolver) (*Tensor, error) {
 	span := maxIdx - t.offset + 1
 	buf := make([]byte, span*es)
 	if _, err := st.r.ReadAt(buf, st.base+lo*es); err != nil {
-		return nil, fmt.Errorf("reading storage %s: %v: %w", st.key, err, ErrTruncated)
+		return nil, tagged(ErrTruncated, "reading storage %s: %v", st.key, err)
 	}
 	if st.bigEndian && es > 1 {
 		for i := 0; i < len(buf); i += int(es) {
@@ -486,7 +486,7 @@ func storagePID(pid any) (key string, dt DType, numel int64, view pyTuple, err e
 		return "", 0, 0, nil, fmt.Errorf("storage %s: bad size %v", key, t[4])
 	}
 	if numel > MaxStorageBytes/int64(dt.Size()) {
-		return "", 0, 0, nil, fmt.Errorf("storage %s of %d bytes is over the %d-byte limit: %w", key, numel*int64(dt.Size()), int64(MaxStorageBytes), ErrLimit)
+		return "", 0, 0, nil, tagged(ErrLimit, "storage %s of %d bytes is over the %d-byte limit", key, numel*int64(dt.Size()), int64(MaxStorageBytes))
 	}
 	if len(t) > 5 && t[5] != nil {
 		view, ok = t[5].(pyTuple)

@@ -15,7 +15,7 @@ import (
 func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("truncated or corrupt zip archive (%v): %w", err, ErrTruncated)
+		return nil, tagged(ErrTruncated, "truncated or corrupt zip archive (%v)", err)
 	}
 	files := map[string]*zip.File{}
 	prefix := ""
@@ -83,7 +83,7 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 			need = int64(f.UncompressedSize64)
 		}
 		if int64(f.UncompressedSize64) < need || f.UncompressedSize64 > MaxStorageBytes {
-			return nil, fmt.Errorf("storage %s needs %d bytes, archive entry has %d: %w", ref.key, need, f.UncompressedSize64, ErrTruncated)
+			return nil, tagged(ErrTruncated, "storage %s needs %d bytes, archive entry has %d", ref.key, need, f.UncompressedSize64)
 		}
 		st := &storage{key: ref.key, dtype: dt, numel: need / int64(dt.Size()), bigEndian: bigEndian}
 		if f.Method == zip.Store {
@@ -92,7 +92,7 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 				return nil, fmt.Errorf("storage %s: %v", ref.key, err)
 			}
 			if off+need > size {
-				return nil, fmt.Errorf("storage %s needs %d bytes, file has %d: %w", ref.key, need, max(size-off, 0), ErrTruncated)
+				return nil, tagged(ErrTruncated, "storage %s needs %d bytes, file has %d", ref.key, need, max(size-off, 0))
 			}
 			st.r, st.base = r, off
 		} else {
@@ -101,7 +101,7 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 				return nil, err
 			}
 			if int64(len(b)) < need {
-				return nil, fmt.Errorf("storage %s needs %d bytes, archive entry has %d: %w", ref.key, need, len(b), ErrTruncated)
+				return nil, tagged(ErrTruncated, "storage %s needs %d bytes, archive entry has %d", ref.key, need, len(b))
 			}
 			st.r = bytes.NewReader(b)
 		}
@@ -114,7 +114,7 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 // readEntry reads at most limit bytes of a zip entry.
 func readEntry(f *zip.File, limit int64, what string) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit: %w", what, f.UncompressedSize64, limit, ErrLimit)
+		return nil, tagged(ErrLimit, "%s is %d bytes, over the %d-byte limit", what, f.UncompressedSize64, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -123,7 +123,7 @@ func readEntry(f *zip.File, limit int64, what string) ([]byte, error) {
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, limit))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", what, err, ErrTruncated)
+		return nil, tagged(ErrTruncated, "%s: %v", what, err)
 	}
 	return b, nil
 }
