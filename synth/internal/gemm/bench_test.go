@@ -96,6 +96,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 // for flops per iteration. With 2 threads the second is per core, so it
 // shows efficiency while the first shows speed-up.
 func report(b *testing.B, flops, cpu0 float64) {
+	b.StopTimer() // keep ReportMetric's own allocations out of B/op
 	total := flops * float64(b.N) / 1e9
 	b.ReportMetric(total/b.Elapsed().Seconds(), "GFLOP/s")
 	if cpu := cpuSeconds() - cpu0; cpu0 > 0 && cpu > 0 {

@@ -147,10 +147,24 @@ func putWorkspace(ws *workspace) {
 // returns the (equal, rounded up to a multiple of unit) piece size, so that
 // e.g. K=288 becomes two blocks of 144 rather than 256 + 32.
 func blockSize(total, max, unit int) int {
+	if total <= 0 {
+		return unit
+	}
 	pieces := (total + max - 1) / max
 	s := (total + pieces - 1) / pieces
 	return (s + unit - 1) / unit * unit
 }
+
+// serialBlocks returns gemmSerial's K and N block sizes for an n-column,
+// k-deep product.
+func serialBlocks(n, k int) (kc, nc int) {
+	kc = blockSize(k, kcBlock, 1)
+	nc = blockSize(n, ncLimit(kc), nr)
+	return kc, nc
+}
+
+// ncLimit is the widest B block for K blocks of kc rows.
+func ncLimit(kc int) int { return min(ncBlock, max(nr, l2Floats/kc)) }
 
 // gemmSerial is the blocked, packed product on one goroutine. asm selects the
 // micro-kernel so that tests can run both on the same machine.
@@ -163,9 +177,8 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 		}
 		return
 	}
-	kc := blockSize(k, kcBlock, 1)
+	kc, nc := serialBlocks(n, k)
 	mc := blockSize(m, mcBlock, mr)
-	nc := blockSize(n, min(ncBlock, max(nr, l2Floats/kc)), nr)
 	ws.reserve(mr*kc, nc*kc)
 
 	for jc := 0; jc < n; jc += nc {

@@ -64,6 +64,19 @@ type gemmJob struct {
 	nTiles  int
 }
 
+// reserve grows ws to what any tile of g needs.
+func (g *gemmJob) reserve(ws *workspace) {
+	if g.pb != nil {
+		ws.reserve(mr*g.pb.kc, 0)
+		return
+	}
+	// blockSize is not monotonic in its total (a block just over the limit
+	// splits in two halves), so bound the B block by the limit itself.
+	kc, _ := serialBlocks(g.n, g.k)
+	nc := (min(g.nb, g.n, ncLimit(kc)) + nr - 1) / nr * nr
+	ws.reserve(mr*kc, nc*kc)
+}
+
 // tile computes the mt×nt block of C at (i0, j0) on the calling goroutine.
 func (g *gemmJob) tile(ws *workspace, i0, j0, mt, nt int) {
 	a, c := g.a[i0*g.lda:], g.c[i0*g.ldc+j0:]
@@ -244,6 +257,12 @@ func (p *Pool) gemm(g gemmJob) {
 	p.kind = jobGemm
 	p.g = g
 	p.tasks = g.mTiles * g.nTiles
+	// Size the buffers of every thread that may take part for the largest
+	// tile now: tiles are claimed dynamically, so a thread might otherwise
+	// first meet its largest tile, and allocate, long after warm-up.
+	for i := range p.spaces[:min(p.threads, p.tasks)] {
+		g.reserve(&p.spaces[i])
+	}
 	p.run()
 	p.g = gemmJob{} // drop references to the caller's matrices
 }
