@@ -99,6 +99,10 @@ type Recoverable struct {
 	Path    string    // open it with LoadFile
 	ModTime time.Time // when it was written
 	Size    int64     // bytes
+	// LabelSet, Width and Height come from the file's manifest, for the
+	// recovery dialog.
+	LabelSet      string
+	Width, Height int
 	// Err is why the file cannot be opened, or nil; such files are listed so
 	// the UI can offer to delete them.
 	Err error
@@ -125,7 +129,14 @@ func Recover(dir string) ([]Recoverable, error) {
 			continue
 		}
 		p := filepath.Join(dir, n)
-		out = append(out, Recoverable{Path: p, ModTime: info.ModTime(), Size: info.Size(), Err: checkProject(p)})
+		rec := Recoverable{Path: p, ModTime: info.ModTime(), Size: info.Size()}
+		m, err := checkProject(p)
+		if err != nil {
+			rec.Err = err
+		} else {
+			rec.LabelSet, rec.Width, rec.Height = m.LabelSet, m.Width, m.Height
+		}
+		out = append(out, rec)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ModTime.After(out[j].ModTime) })
 	return out, nil
@@ -133,19 +144,20 @@ func Recover(dir string) ([]Recoverable, error) {
 
 // checkProject cheaply checks that a file is a readable project: a zip with
 // a valid manifest.
-func checkProject(path string) error {
+func checkProject(path string) (*manifest, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return fmt.Errorf("%s: not a Spadework project (%v)", path, err)
+		return nil, fmt.Errorf("%s: not a Spadework project (%v)", path, err)
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
 		if f.Name == manifestName {
-			if _, err := readManifest(f); err != nil {
-				return fmt.Errorf("%s: %s: %w", path, manifestName, err)
+			m, err := readManifest(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", path, manifestName, err)
 			}
-			return nil
+			return m, nil
 		}
 	}
-	return fmt.Errorf("%s: not a Spadework project (no %s)", path, manifestName)
+	return nil, fmt.Errorf("%s: not a Spadework project (no %s)", path, manifestName)
 }

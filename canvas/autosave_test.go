@@ -44,7 +44,8 @@ func TestAutosaver(t *testing.T) {
 	tick(false) // nothing new
 
 	recs, err := Recover(dir)
-	if err != nil || len(recs) != 1 || recs[0].Err != nil || recs[0].Path != a.Path() {
+	if err != nil || len(recs) != 1 || recs[0].Err != nil || recs[0].Path != a.Path() ||
+		recs[0].LabelSet != "siftflow" || recs[0].Width != 32 || recs[0].Height != 32 {
 		t.Fatalf("Recover = %+v, %v", recs, err)
 	}
 	got, _, err := LoadFile(recs[0].Path)

@@ -66,8 +66,9 @@ const (
 var ErrFutureVersion = errors.New("written by a newer version of Spadework")
 
 type manifestLabel struct {
-	ID   int    `json:"id"`
-	Name string `json:"name"`
+	ID    int    `json:"id"`
+	Name  string `json:"name"`
+	Color string `json:"color,omitempty"` // "#rrggbb", for people and other tools; not read back
 }
 
 type manifest struct {
@@ -109,7 +110,7 @@ func (d *Document) Save(w io.Writer) error {
 		m.Unlabeled = &ui
 	}
 	for _, id := range usedIDs(d.img.Pix) {
-		m.Labels = append(m.Labels, manifestLabel{ID: int(id), Name: d.set.LabelName(id)})
+		m.Labels = append(m.Labels, manifestLabel{ID: int(id), Name: d.set.LabelName(id), Color: palette.Hex(d.set.Color(id))})
 	}
 	js, err := json.MarshalIndent(&m, "", "  ")
 	if err != nil {
@@ -210,17 +211,17 @@ func LoadWith(r io.Reader, name string, opt LoadOptions) (doc *Document, fbs []p
 		}
 	}
 
+	from, err := fileSet(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s: %w", name, manifestName, err)
+	}
 	target := opt.Target
 	if target == nil {
 		if s, ok := palette.Lookup(m.LabelSet); ok {
 			target = s
 		} else {
-			target = palette.Default()
+			target = closestSet(from)
 		}
-	}
-	from, err := fileSet(m)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s: %w", name, manifestName, err)
 	}
 	same := true
 	for _, l := range from.All() {
@@ -253,6 +254,25 @@ func fileSet(m *manifest) (*palette.Set, error) {
 		}
 	}
 	return palette.NewSet(m.LabelSet, m.LabelSet, ls, unl)
+}
+
+// closestSet picks, for a file of an unknown set, the registered set that
+// knows the most of its label names (the default set on a tie).
+func closestSet(from *palette.Set) *palette.Set {
+	best, bestN := palette.Default(), -1
+	for _, n := range palette.Names() {
+		s, _ := palette.Lookup(n)
+		k := 0
+		for _, l := range from.All() {
+			if _, ok := s.ByName(l.Name); ok {
+				k++
+			}
+		}
+		if k > bestN || (k == bestN && s == palette.Default()) {
+			best, bestN = s, k
+		}
+	}
+	return best
 }
 
 func findLabel(ls []manifestLabel, id int) (string, bool) {

@@ -323,3 +323,18 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadUnknownSetPicksClosest(t *testing.T) {
+	// A painting from a set we do not know whose names are ADE20K's.
+	d, _ := New(palette.ADE20K, 8, 8, 3) // sky
+	d.Rect(image.Rect(0, 4, 8, 8), 22)   // water
+	d.Rect(image.Rect(0, 6, 8, 8), 14)   // earth
+	data := rewrite(t, d, func(m map[string]any) { m["label_set"] = "ade-custom" }, nil)
+	got, fbs, err := Load(bytes.NewReader(data), "ade.spw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Set() != palette.ADE20K || len(fbs) != 0 || !bytes.Equal(got.Image().Pix, d.Image().Pix) {
+		t.Errorf("set %s, fallbacks %v", got.Set().Name, fbs)
+	}
+}
