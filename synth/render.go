@@ -88,6 +88,13 @@ type Renderer struct {
 	leakyFn func(int, int)
 	fcFn    func(int, int)
 	imgFn   func(int, int)
+	levelFn func(int, int)
+	dense   bool
+	// The VAE fc output depends on z alone: it is kept for the next frame,
+	// which usually has the same style.
+	fcZ     []float32
+	fcOut   []float32
+	fcValid bool
 	cj      convJob
 	gj      gatherJob
 	mj      modJob
@@ -216,6 +223,9 @@ func (r *Renderer) init() error {
 	r.leakyFn = r.leakyTile
 	r.fcFn = r.fcTile
 	r.imgFn = r.imgTile
+	r.levelFn = r.levelTile
+	r.fcZ = make([]float32, cfg.ZDim)
+	r.fcOut = make([]float32, r.lw*r.lh*16*cfg.NGF)
 	return nil
 }
 
@@ -409,25 +419,29 @@ func (r *Renderer) Forward(ctx context.Context, seg SegMap, z []float32, dense b
 // prepareLevels downsamples the full-size map to every level and splits
 // each level into band and interior pixels.
 func (r *Renderer) prepareLevels(dense bool) error {
+	r.dense = dense
+	// Levels are independent; the largest (last) goes first.
+	r.run(len(r.levels), r.levelFn)
+	return nil
+}
+
+func (r *Renderer) levelTile(_, tile int) {
+	l := len(r.levels) - 1 - tile
+	lv := &r.levels[l]
 	full := &r.levels[len(r.levels)-1]
-	ks := r.m.ks
-	for l := range r.levels {
-		lv := &r.levels[l]
-		if l < len(r.levels)-1 {
-			for y := 0; y < lv.h; y++ {
-				srow := int(lv.srcY[y]) * r.w
-				for x := 0; x < lv.w; x++ {
-					s := srow + int(lv.srcX[x])
-					lv.ch[y*lv.w+x] = full.ch[s]
-					if lv.edge != nil {
-						lv.edge[y*lv.w+x] = full.edge[s]
-					}
+	if l < len(r.levels)-1 {
+		for y := 0; y < lv.h; y++ {
+			srow := int(lv.srcY[y]) * r.w
+			for x := 0; x < lv.w; x++ {
+				s := srow + int(lv.srcX[x])
+				lv.ch[y*lv.w+x] = full.ch[s]
+				if lv.edge != nil {
+					lv.edge[y*lv.w+x] = full.edge[s]
 				}
 			}
 		}
-		lv.split(ks/2, dense)
 	}
-	return nil
+	lv.split(r.m.ks/2, r.dense)
 }
 
 // split fills idx, band and act. A pixel is interior when the
@@ -559,9 +573,14 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 	lv0 := &r.levels[0]
 	C0 := 16 * m.cfg.NGF
 	if g.FCLinear != nil {
-		r.macs += int64(g.FCLinear.In * g.FCLinear.Out)
-		r.fj = fcJob{l: g.FCLinear, z: z, out: r.x, hw: lv0.w * lv0.h, c: C0}
-		r.run((g.FCLinear.Out+63)/64, r.fcFn)
+		if !r.fcValid || !equalBits(r.fcZ, z) {
+			r.macs += int64(g.FCLinear.In * g.FCLinear.Out)
+			r.fj = fcJob{l: g.FCLinear, z: z, out: r.fcOut, hw: lv0.w * lv0.h, c: C0}
+			r.run((g.FCLinear.Out+63)/64, r.fcFn)
+			copy(r.fcZ, z)
+			r.fcValid = true
+		}
+		copy(r.x, r.fcOut)
 	} else {
 		r.gather(lv0, g.FCConv, nil, r.x, false, nil)
 	}
@@ -599,6 +618,18 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 		r.traceOut(trace, "out", tmp, 3, full.h, full.w)
 	}
 	return nil
+}
+
+func equalBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Renderer) traceOut(trace TraceFunc, name string, hwc []float32, c, h, w int) {

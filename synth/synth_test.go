@@ -490,3 +490,22 @@ func BenchmarkRender(b *testing.B) {
 	b.Run("band", func(b *testing.B) { benchRender(b, false) })
 	b.Run("dense", func(b *testing.B) { benchRender(b, true) })
 }
+
+// TestStyleChange: the cached fc output must follow z.
+func TestStyleChange(t *testing.T) {
+	f := loadFixture(t, "a")
+	lm := palettedOf(f.tensor(t, "labels"))
+	z1, z2 := RandomStyle(1, 16), RandomStyle(2, 16)
+	a := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	b := image.NewRGBA(a.Rect)
+	r1, _ := NewRenderer(f.m, 64, 64, 1)
+	r2, _ := NewRenderer(f.m, 64, 64, 1)
+	r1.Render(context.Background(), lm, z1, a)
+	z1[0] += 1 // the caller may reuse its slice
+	r1.Render(context.Background(), lm, z1, a)
+	r1.Render(context.Background(), lm, z2, a)
+	r2.Render(context.Background(), lm, z2, b)
+	if !bytes.Equal(a.Pix, b.Pix) {
+		t.Error("a renderer that drew another style first renders z differently")
+	}
+}
