@@ -1,7 +1,10 @@
 package palette
 
 import (
+	"fmt"
 	"image/color"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -256,5 +259,32 @@ func TestDisplayOrder(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestSIFTFlowMatchesDataset checks ids and names against the dataset's own
+// classes_fcn.txt (copied from the SIFT Flow distribution).
+func TestSIFTFlowMatchesDataset(t *testing.T) {
+	data, err := os.ReadFile("testdata/siftflow_classes_fcn.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The semantic list runs from "Semantic:" to "Geometric:".
+	text := string(data)
+	text = text[strings.Index(text, "Semantic:"):strings.Index(text, "Geometric:")]
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		var id int
+		var name string
+		if _, err := fmt.Sscanf(line, "%d %s", &id, &name); err != nil {
+			continue
+		}
+		n++
+		if got := SIFTFlow.LabelName(uint8(id)); got != name {
+			t.Errorf("id %d: %q, dataset says %q", id, got, name)
+		}
+	}
+	if n != 33 {
+		t.Errorf("parsed %d classes", n)
 	}
 }
