@@ -93,8 +93,11 @@ type ImportOptions struct {
 	Crop          int     // reference --crop_size
 	Aspect        float64 // reference --aspect_ratio
 	VAE           bool    // reference --use_vae
+	// NormG is the reference's --norm_G, e.g. spectralspadeinstance3x3 for a
+	// model trained with instance norm.
+	NormG string
 	// NHidden and ZDim are fixed in the reference (128 and 256); they exist
-	// for small test checkpoints.
+	// for forks and small test checkpoints.
 	NHidden int
 	ZDim    int
 
@@ -125,6 +128,9 @@ func ImportConfig(opts ImportOptions) (Preset, error) {
 	}
 	if opts.VAE {
 		c.UseVAE = true
+	}
+	if opts.NormG != "" {
+		c.NormG = opts.NormG
 	}
 	if opts.NHidden != 0 {
 		c.NHidden = opts.NHidden

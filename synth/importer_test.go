@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -346,4 +347,76 @@ func closeTo(a, b []float32, tol float64) bool {
 		}
 	}
 	return true
+}
+
+// TestImportSpecsMatchModel builds checkpoints in memory for many
+// configurations (spectral layout, random values) and checks that what the
+// importer expects and emits is exactly what the engine's loader binds.
+func TestImportSpecsMatchModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, o := range []ImportOptions{
+		{Preset: "ade20k", NGF: 2, NHidden: 3},
+		{Preset: "ade20k", NGF: 2, NHidden: 3, NumUpsampling: "most", Crop: 512},
+		{Preset: "coco", NGF: 1, NHidden: 2, VAE: true, ZDim: 4, NetE: "e"},
+		{Preset: "cityscapes", NGF: 1, NHidden: 2, VAE: true, ZDim: 4, Crop: 128, NetE: "e"},
+		{Preset: "cityscapes", NGF: 2, NHidden: 2, NormG: "spectralspadeinstance3x3", NumUpsampling: "normal", Aspect: 1},
+		{Preset: "coco", NGF: 1, NHidden: 2, NormG: "spadebatch5x5"},
+	} {
+		p, err := ImportConfig(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := p.Config
+		build := func(specs []ckptSpec, spectral bool) *pth.StateDict {
+			sd := &pth.StateDict{Tensors: map[string]*pth.Tensor{}}
+			put := func(name string, shape ...int) {
+				d := make([]float32, prod(shape))
+				for i := range d {
+					d[i] = float32(math.Abs(rng.NormFloat64()) + 0.5) // positive: σ and variances stay away from 0
+				}
+				sd.Names = append(sd.Names, name)
+				sd.Tensors[name] = &pth.Tensor{Shape: shape, DType: pth.Float32, Data: d}
+			}
+			for _, s := range specs {
+				switch {
+				case s.kind == "bn":
+					put(s.name+".running_mean", s.shape...)
+					put(s.name+".running_var", s.shape...)
+					sd.Names = append(sd.Names, s.name+".num_batches_tracked")
+					sd.Tensors[s.name+".num_batches_tracked"] = &pth.Tensor{DType: pth.Int64, Ints: []int64{7}}
+				case s.kind == "conv" && spectral:
+					base := strings.TrimSuffix(s.name, ".weight")
+					put(base+".weight_orig", s.shape...)
+					put(base+".weight_u", s.shape[0])
+					put(base+".weight_v", prod(s.shape[1:]))
+				default:
+					put(s.name, s.shape...)
+				}
+			}
+			return sd
+		}
+		spectral := strings.HasPrefix(cfg.NormG, "spectral")
+		tensors, err := convertG(build(gSpecs(cfg), spectral), cfg, "g.pth")
+		if err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
+		if o.NetE != "" {
+			et, err := convertE(build(eSpecs(cfg), true), cfg, "e.pth")
+			if err != nil {
+				t.Fatalf("%+v: %v", o, err)
+			}
+			tensors = append(tensors, et...)
+		}
+		meta, err := importMetadata(p, o, strings.Repeat("0", 64), map[string]any{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := FromTensors("m.safetensors", tensors, meta)
+		if err != nil {
+			t.Fatalf("%+v: the engine does not load the import: %v", o, err)
+		}
+		if m.HasEncoder() != (o.NetE != "") {
+			t.Errorf("%+v: encoder %v", o, m.HasEncoder())
+		}
+	}
 }
