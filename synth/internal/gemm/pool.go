@@ -37,6 +37,9 @@ type Pool struct {
 	fn     func(lo, hi int)
 	g      gemmJob
 	spaces []workspace // packing buffers, one per thread (0 = caller)
+
+	panicMu  sync.Mutex
+	panicked any // first panic of the current job, re-raised by the caller
 }
 
 const (
@@ -137,7 +140,7 @@ func (p *Pool) helper(id int) {
 	for {
 		select {
 		case <-p.wake[id]:
-			p.work(id)
+			p.safeWork(id)
 			p.running.Done()
 		case <-p.quit:
 			return
@@ -165,8 +168,26 @@ func (p *Pool) work(id int) {
 	}
 }
 
-// run executes the job already described in p on up to tasks threads. The
-// caller must hold p.mu.
+// safeWork is work that catches a panic in a task, so that it reaches the
+// goroutine that called For or Sgemm (and can be recovered there) instead
+// of killing the process from a helper, and so that the job still ends with
+// every helper back at rest.
+func (p *Pool) safeWork(id int) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panicMu.Lock()
+			if p.panicked == nil {
+				p.panicked = r
+			}
+			p.panicMu.Unlock()
+		}
+	}()
+	p.work(id)
+}
+
+// run executes the job already described in p on up to tasks threads, and
+// re-raises on the caller the first panic of any of its tasks. The caller
+// must hold p.mu.
 func (p *Pool) run() {
 	helpers := min(p.threads, p.tasks) - 1
 	p.next.Store(0)
@@ -174,8 +195,14 @@ func (p *Pool) run() {
 	for id := 1; id <= helpers; id++ {
 		p.wake[id] <- struct{}{}
 	}
-	p.work(0)
+	p.safeWork(0)
 	p.running.Wait()
+	if r := p.panicked; r != nil {
+		p.panicked = nil
+		p.fn = nil
+		p.g = gemmJob{}
+		panic(r)
+	}
 }
 
 // acquire locks the pool for one parallel job, or reports false when the job

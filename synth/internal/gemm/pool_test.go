@@ -169,3 +169,29 @@ func TestTileGrid(t *testing.T) {
 		t.Logf("tileGrid(m=%d n=%d k=%d threads=%d) = %d×%d (%d tiles)", tc.m, tc.n, tc.k, tc.threads, mb, nb, tiles)
 	}
 }
+
+// TestPoolPanicReachesCaller checks that a panic in a task on any thread
+// comes out of For on the caller, and that the pool keeps working after.
+func TestPoolPanicReachesCaller(t *testing.T) {
+	pool := NewPool(3)
+	defer pool.Close()
+	for _, bad := range []int{0, 1, 2} {
+		func() {
+			defer func() {
+				if r := recover(); r != fmt.Sprint("boom ", bad) {
+					t.Errorf("chunk %d: recovered %v", bad, r)
+				}
+			}()
+			pool.For(3, func(lo, hi int) {
+				if lo == bad {
+					panic(fmt.Sprint("boom ", bad))
+				}
+			})
+		}()
+	}
+	var n atomic.Int32
+	pool.For(3, func(lo, hi int) { n.Add(int32(hi - lo)) })
+	if n.Load() != 3 {
+		t.Fatalf("For after a panic covered %d of 3", n.Load())
+	}
+}
