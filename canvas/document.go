@@ -247,6 +247,9 @@ func (d *Document) diff(r image.Rectangle) (step, bool) {
 	var s step
 	total := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
+		if !d.saved[y-d.img.Rect.Min.Y] {
+			continue // untouched (between two far-apart tools): unchanged, and before is stale
+		}
 		off := d.img.PixOffset(r.Min.X, y)
 		cur, old := d.img.Pix[off:off+r.Dx()], d.before[off:off+r.Dx()]
 		if bytes.Equal(cur, old) {
