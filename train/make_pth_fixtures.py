@@ -27,10 +27,13 @@ synth/testdata/pth/            importer fixtures: tiny SPADE generators configur
     truncated_G_legacy.pth, truncated_G.pth   cut short
     ade20k_label.png, ade20k_ref.png  a label map (dataset ids) and the generator's
                                    output on it, converted like the reference's tensor2im
+    cityscapes_label.png, cityscapes_ref.png  the same at crop 128 (128x64), with the
+                                   instance-edge channel derived from the label map
 """
 
 import argparse
 import collections
+import dataclasses
 import json
 import os
 import sys
@@ -137,7 +140,7 @@ def importer_fixtures():
     formats = {"ade20k": ("zip", "legacy"), "coco": ("legacy",), "cityscapes": ("zip",)}
     for i, preset in enumerate(PRESETS):
         half = preset != "cityscapes"
-        cfg, g, run = make_generator(preset, 100 + i, fp16=half, boost=6.0 if preset == "ade20k" else 1.0)
+        cfg, g, run = make_generator(preset, 100 + i, fp16=half, boost=1.0 if preset == "coco" else 6.0)
         sd = g.state_dict()
         out = sd
         if half:
@@ -148,6 +151,7 @@ def importer_fixtures():
         exp = eval_weights(g, run)
         save(exp, os.path.join(IMP, "%s_expected.pth" % preset))
         if preset == "cityscapes":
+            parity_cityscapes(cfg, g)
             v0_fixture(cfg, sd, exp)
             truncated(os.path.join(IMP, "cityscapes_G_v0_legacy.pth"), os.path.join(IMP, "cityscapes_G.pth"))
         if preset == "ade20k":
@@ -257,6 +261,51 @@ def parity(cfg, g):
         out = g(seg)
     Image.fromarray(tensor2im(out[0])).save(os.path.join(IMP, "ade20k_ref.png"))
     for n in ("ade20k_label.png", "ade20k_ref.png"):
+        p = os.path.join(IMP, n)
+        print("%-50s %7d bytes" % (os.path.relpath(p, ROOT), os.path.getsize(p)))
+
+
+def label_edges(ids):
+    """1 where a pixel's 4-neighbour differs, as the reference's get_edges marks
+    both sides of every boundary of the instance map (here: the label map)."""
+    e = np.zeros(ids.shape, bool)
+    dx = ids[:, 1:] != ids[:, :-1]
+    dy = ids[1:, :] != ids[:-1, :]
+    e[:, 1:] |= dx
+    e[:, :-1] |= dx
+    e[1:, :] |= dy
+    e[:-1, :] |= dy
+    return e
+
+
+def parity_cityscapes(cfg, g):
+    """Cityscapes labelIds at crop 128 (128x64: aspect 2, 'more' upsampling) with
+    the instance-edge channel derived from the label map."""
+    h, w = 64, 128
+    yy, xx = np.mgrid[0:h, 0:w]
+    ids = np.full((h, w), 23, np.uint8)  # sky
+    ids[yy >= 20] = 11  # building
+    ids[(yy >= 20) & (xx > 90)] = 21  # vegetation
+    ids[yy >= 40] = 7  # road
+    ids[(yy >= 40) & (yy < 46)] = 8  # sidewalk
+    ids[(yy >= 44) & (yy < 56) & (xx >= 20) & (xx < 50)] = 26  # car
+    ids[(yy >= 30) & (yy < 50) & (xx >= 70) & (xx < 76)] = 24  # person
+    ids[(yy >= 58)] = 1  # ego vehicle
+    ids[(yy >= 60) & (xx < 10)] = 0
+    Image.fromarray(ids, "L").save(os.path.join(IMP, "cityscapes_label.png"))
+    seg = torch.zeros(1, cfg.semantic_nc, h, w)
+    seg[0, :cfg.label_nc].scatter_(0, torch.from_numpy(ids.astype(np.int64)).unsqueeze(0), 1.0)
+    seg[0, -1] = torch.from_numpy(label_edges(ids).astype(np.float32))
+    small = spade.Config(**{**dataclasses.asdict(cfg), "crop_size": 128})
+    sw, sh = g.sw, g.sh
+    g.sw, g.sh = small.latent_size()
+    g.eval()
+    with torch.no_grad():
+        out = g(seg)
+    g.sw, g.sh = sw, sh
+    assert out.shape == (1, 3, h, w), out.shape
+    Image.fromarray(tensor2im(out[0])).save(os.path.join(IMP, "cityscapes_ref.png"))
+    for n in ("cityscapes_label.png", "cityscapes_ref.png"):
         p = os.path.join(IMP, n)
         print("%-50s %7d bytes" % (os.path.relpath(p, ROOT), os.path.getsize(p)))
 
