@@ -19,6 +19,11 @@ func runModel(t *testing.T, seed int64, ops int) {
 	rng := rand.New(rand.NewSource(seed))
 	w, h := 8+rng.Intn(60), 8+rng.Intn(60)
 	d := newDoc(t, w, h, sky)
+	maxSteps := DefaultUndoSteps
+	if seed%3 == 0 {
+		maxSteps = 1 + rng.Intn(8)
+		d.SetUndoLimits(0, maxSteps)
+	}
 	states := [][]uint8{bytes.Clone(d.Image().Pix)}
 	pos := 0
 	ids := []uint8{sky, sea, tree, sand, moon, void}
@@ -51,6 +56,10 @@ func runModel(t *testing.T, seed int64, ops int) {
 			if changed {
 				states = append(states[:pos+1], bytes.Clone(cur))
 				pos++
+				if len(states)-1 > maxSteps {
+					states = states[1:] // the oldest step is forgotten
+					pos--
+				}
 			}
 		case k < 8:
 			r := d.Undo()
