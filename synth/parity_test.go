@@ -197,3 +197,42 @@ func TestFoldSpectral(t *testing.T) {
 		t.Error("mismatched u/v accepted")
 	}
 }
+
+func TestParityEncoder(t *testing.T) {
+	f := loadFixture(t, "a")
+	w, h := f.m.Size()
+	r, err := NewRenderer(f.m, w, h, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ph := f.tensor(t, "photo")
+	ih, iw := ph.Shape[0], ph.Shape[1]
+	img := image.NewRGBA(image.Rect(0, 0, iw, ih))
+	for p := 0; p < iw*ih; p++ {
+		for c := 0; c < 3; c++ {
+			img.Pix[4*p+c] = uint8(ph.Data[3*p+c])
+		}
+		img.Pix[4*p+3] = 255
+	}
+	worst := 0.0
+	mu, logvar, err := r.encode(context.Background(), img, func(name string, c, h, w int, chw []float32) {
+		e := maxAbs(f.tensor(t, "enc."+name).Data, chw)
+		worst = max(worst, e)
+		if e > parityTol {
+			t.Errorf("encoder %s: max abs error %.3g", name, e)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, ev := maxAbs(f.tensor(t, "mu").Data, mu), maxAbs(f.tensor(t, "logvar").Data, logvar)
+	t.Logf("encoder: layers max abs error %.2e, mu %.2e, logvar %.2e", worst, em, ev)
+	if em > parityTol || ev > parityTol {
+		t.Errorf("encoder: mu error %.3g, logvar error %.3g", em, ev)
+	}
+	z, err := r.EncodeStyle(context.Background(), img)
+	if err != nil || maxAbs(z, mu) != 0 {
+		t.Errorf("EncodeStyle: %v", err)
+	}
+}

@@ -90,6 +90,7 @@ type Renderer struct {
 	imgFn   func(int, int)
 	levelFn func(int, int)
 	dense   bool
+	done    <-chan struct{} // the current frame's ctx.Done()
 	// The VAE fc output depends on z alone: it is kept for the next frame,
 	// which usually has the same style.
 	fcZ     []float32
@@ -570,13 +571,19 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 	m := r.m
 	g := m.G
 	r.macs = 0
+	r.done = ctx.Done()
+	defer func() { r.done = nil }()
 	lv0 := &r.levels[0]
 	C0 := 16 * m.cfg.NGF
 	if g.FCLinear != nil {
 		if !r.fcValid || !equalBits(r.fcZ, z) {
 			r.macs += int64(g.FCLinear.In * g.FCLinear.Out)
+			r.fcValid = false // fcOut is about to be overwritten
 			r.fj = fcJob{l: g.FCLinear, z: z, out: r.fcOut, hw: lv0.w * lv0.h, c: C0}
 			r.run((g.FCLinear.Out+63)/64, r.fcFn)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			copy(r.fcZ, z)
 			r.fcValid = true
 		}
@@ -610,6 +617,9 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 	r.uj = upJob{in: r.x, out: r.t, n: hw * cin}
 	r.run((hw*cin+4095)/4096, r.leakyFn)
 	r.conv(&g.ConvImg, r.t, full.w, full.h, r.d, nil, hw, false, false)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if trace != nil {
 		tmp := make([]float32, hw*3)
 		for i := range tmp {
@@ -762,6 +772,9 @@ func (r *Renderer) run(ntiles int, job func(worker, tile int)) {
 	nw := min(r.threads, ntiles)
 	if nw == 1 {
 		for t := 0; t < ntiles; t++ {
+			if r.stopped() {
+				return
+			}
 			job(0, t)
 		}
 		return
@@ -773,9 +786,24 @@ func (r *Renderer) run(ntiles int, job func(worker, tile int)) {
 	r.job = nil
 }
 
+// stopped reports whether the frame's context is done. Workers check it
+// before each tile, so a cancelled frame stops within one tile rather than
+// one layer; the skipped work leaves garbage that forward never returns.
+func (r *Renderer) stopped() bool {
+	if r.done == nil {
+		return false
+	}
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (r *Renderer) workers(lo, hi int) {
 	for w := lo; w < hi; w++ {
-		for {
+		for !r.stopped() {
 			t := r.next.Add(1) - 1
 			if t >= r.ntiles {
 				break

@@ -509,3 +509,63 @@ func TestStyleChange(t *testing.T) {
 		t.Error("a renderer that drew another style first renders z differently")
 	}
 }
+
+func TestLeakyRelu(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 3.5, -2.25, 1e-30, -1e-30, float32(math.Inf(1)), float32(math.Inf(-1)), -65504}
+	for _, v := range vals {
+		wantL := v
+		if v < 0 {
+			wantL = v * 0.2
+		}
+		if got := leaky(v); got != wantL {
+			t.Errorf("leaky(%v) = %v want %v", v, got, wantL)
+		}
+		wantR := v
+		if v < 0 {
+			wantR = 0
+		}
+		if got := relu(v); got != wantR || math.Signbit(float64(got)) {
+			t.Errorf("relu(%v) = %v want %v", v, got, wantR)
+		}
+	}
+}
+
+// TestCancelMidFrame cancels a frame from another goroutine while it runs:
+// Render must return the context's error and the next frame must be right.
+func TestCancelMidFrame(t *testing.T) {
+	m, err := RandomModel(siftflowConfig(), false, siftflowMeta(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(m, 256, 256, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lm := siftflowLabels(t)
+	z := RandomStyle(1, 256)
+	want := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	if err := r.Render(context.Background(), lm, z, want); err != nil {
+		t.Fatal(err)
+	}
+	z2 := RandomStyle(2, 256)
+	for _, delay := range []int{2, 15} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			timeSleepMs(delay)
+			cancel()
+		}()
+		dst := image.NewRGBA(want.Rect)
+		err := r.Render(ctx, lm, z2, dst)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled frame: %v", err)
+		}
+		got := image.NewRGBA(want.Rect)
+		if err := r.Render(context.Background(), lm, z, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Pix, want.Pix) {
+			t.Fatalf("frame after a cancelled one (delay %d ms) differs", delay)
+		}
+	}
+}
