@@ -66,7 +66,7 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 	r2 := r * r
 	bounds := img.Rect
 	// Rows whose centre 2y+1 lies within [min-r, max+r].
-	y0 := floorDiv(min(ay, by)-r-1+1, 2) // ceil((min-r-1)/2)
+	y0 := floorDiv(min(ay, by)-r, 2) // ceil((min-r-1)/2)
 	y1 := floorDiv(max(ay, by)+r-1, 2)
 	y0 = max(y0, int64(bounds.Min.Y))
 	y1 = min(y1, int64(bounds.Max.Y-1))
@@ -84,7 +84,7 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 		// sits within rounding distance of an end does the exact integer
 		// test settle it.
 		py := 2*y + 1
-		if d := float64(2*x0+1) - lo; d < rimEps || d > 2-rimEps {
+		if gap := float64(2*x0+1) - lo; gap < rimEps || gap > 2-rimEps {
 			for x0 <= x1 && !inCapsule(2*x0+1, py, ax, ay, bx, by, r2) {
 				x0++
 			}
@@ -92,7 +92,7 @@ func Segment(img *image.Paletted, a, b image.Point, diameter int, id uint8) imag
 				x0--
 			}
 		}
-		if d := hi - float64(2*x1+1); d < rimEps || d > 2-rimEps {
+		if gap := hi - float64(2*x1+1); gap < rimEps || gap > 2-rimEps {
 			for x1 >= x0 && !inCapsule(2*x1+1, py, ax, ay, bx, by, r2) {
 				x1--
 			}
