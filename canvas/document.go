@@ -379,6 +379,14 @@ func (d *Document) Fill(p image.Point, id uint8) image.Rectangle {
 	return d.edit(d.img.Rect, func() image.Rectangle { return FloodFill(d.img, p, id, &d.fillStack) })
 }
 
+// Replace turns every pixel of label from into label to.
+func (d *Document) Replace(from, to uint8) image.Rectangle {
+	if !d.valid(to) {
+		return image.Rectangle{}
+	}
+	return d.edit(d.img.Rect, func() image.Rectangle { return ReplaceID(d.img, from, to) })
+}
+
 // Pick is the eyedropper: the id under p.
 func (d *Document) Pick(p image.Point) (uint8, bool) { return Pick(d.img, p) }
 

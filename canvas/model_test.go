@@ -34,7 +34,9 @@ func runModel(t *testing.T, seed int64, ops int) {
 			d.BeginStroke()
 			for n := rng.Intn(4); n >= 0; n-- {
 				id := ids[rng.Intn(len(ids))]
-				switch rng.Intn(5) {
+				switch rng.Intn(6) {
+				case 5:
+					d.Replace(ids[rng.Intn(len(ids))], id)
 				case 0:
 					d.BrushTo(rp(), 1+rng.Intn(12), id)
 				case 1:

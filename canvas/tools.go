@@ -1,6 +1,7 @@
 package canvas
 
 import (
+	"bytes"
 	"image"
 	"math"
 )
@@ -333,4 +334,34 @@ func FloodFill(img *image.Paletted, p image.Point, id uint8, stack *FillStack) i
 	}
 	stack.seeds = seeds[:0]
 	return image.Rect(minX+b.Min.X, minY+b.Min.Y, maxX+b.Min.X+1, maxY+b.Min.Y+1)
+}
+
+// ReplaceID turns every pixel of id from into id to, everywhere (not only a
+// connected region): "make all the grass a field".
+func ReplaceID(img *image.Paletted, from, to uint8) image.Rectangle {
+	if from == to {
+		return image.Rectangle{}
+	}
+	b := img.Rect
+	w := b.Dx()
+	minX, minY, maxX, maxY := b.Max.X, b.Max.Y, b.Min.X-1, b.Min.Y-1
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[(y-b.Min.Y)*img.Stride:][:w]
+		l := bytes.IndexByte(row, from)
+		if l < 0 {
+			continue
+		}
+		h := bytes.LastIndexByte(row, from)
+		for i := l; i <= h; i++ {
+			if row[i] == from {
+				row[i] = to
+			}
+		}
+		minX, maxX = min(minX, b.Min.X+l), max(maxX, b.Min.X+h)
+		minY, maxY = min(minY, y), max(maxY, y)
+	}
+	if maxX < minX {
+		return image.Rectangle{}
+	}
+	return image.Rect(minX, minY, maxX+1, maxY+1)
 }

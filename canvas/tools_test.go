@@ -361,3 +361,26 @@ func TestFillBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestReplaceID(t *testing.T) {
+	img := newIDs(10, 6)
+	FillRect(img, image.Rect(1, 1, 3, 2), 4)
+	FillRect(img, image.Rect(7, 4, 9, 5), 4)
+	FillRect(img, image.Rect(5, 0, 6, 6), 2)
+	if r := ReplaceID(img, 4, 9); r != image.Rect(1, 1, 9, 5) {
+		t.Errorf("dirty %v", r)
+	}
+	want := "" +
+		".....2....\n" +
+		".99..2....\n" +
+		".....2....\n" +
+		".....2....\n" +
+		".....2.99.\n" +
+		".....2....\n"
+	if got := ascii(img.Pix, 10); got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
+	if r := ReplaceID(img, 4, 9); !r.Empty() {
+		t.Errorf("second replace dirty %v", r)
+	}
+}
