@@ -163,8 +163,11 @@ func serialBlocks(n, k int) (kc, nc int) {
 	return kc, nc
 }
 
-// ncLimit is the widest B block for K blocks of kc rows.
-func ncLimit(kc int) int { return min(ncBlock, max(nr, l2Floats/kc)) }
+// ncLimit is the widest B block for K blocks of kc rows: what fits the L2
+// budget, but never under 256 columns, because splitting a 256-wide product
+// (the deep layers of every model) in two costs a second pass over A, which
+// measured slower than letting the B block spill a little past L2.
+func ncLimit(kc int) int { return min(ncBlock, max(256, l2Floats/kc)) }
 
 // gemmSerial is the blocked, packed product on one goroutine. asm selects the
 // micro-kernel so that tests can run both on the same machine.
