@@ -1,0 +1,470 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fynecanvas "fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"spadework/palette"
+)
+
+// testApp is an App on Fyne's test driver whose UI-goroutine callbacks are
+// queued and run by the test goroutine (pump), so the race detector sees
+// the same single UI goroutine as in the real app.
+type testApp struct {
+	*App
+	t     *testing.T
+	queue chan func()
+}
+
+func newTestApp(t *testing.T, docSize int) *testApp {
+	t.Helper()
+	fa := test.NewTempApp(t)
+	gen := NewDemoGenerator(palette.SIFTFlow, 64, 64)
+	a, err := New(fa, Options{Generator: gen, DocSize: docSize, DataDir: t.TempDir(), FyneDialogs: true, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := &testApp{App: a, t: t, queue: make(chan func(), 1000)}
+	a.do = func(f func()) { ta.queue <- f }
+	a.win.Resize(fyne.NewSize(1280, 720))
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		a.Stop()
+	})
+	ta.settle()
+	return ta
+}
+
+// settle runs queued UI callbacks until the preview shows the newest
+// submitted frame.
+func (ta *testApp) settle() {
+	ta.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for ta.inflight || ta.pendingEdit || ta.frameShown != ta.submitted {
+		select {
+		case f := <-ta.queue:
+			f()
+		case <-deadline:
+			ta.t.Fatalf("preview did not settle: submitted %d shown %d inflight %v", ta.submitted, ta.frameShown, ta.inflight)
+		}
+	}
+}
+
+// stroke drags the paint widget through pts (widget coordinates) as Fyne
+// does: a sequence of Dragged events, then DragEnd.
+func (ta *testApp) stroke(pts ...fyne.Position) {
+	prev := pts[0]
+	for _, p := range pts[1:] {
+		ta.paint.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: p}, Dragged: fyne.NewDelta(p.X-prev.X, p.Y-prev.Y)})
+		prev = p
+	}
+	ta.paint.DragEnd()
+}
+
+// docPos is the widget position of the centre of document pixel (x, y).
+func (ta *testApp) docPos(x, y int) fyne.Position {
+	off, _, scale := ta.paint.imageRect(ta.paint.Size())
+	return fyne.NewPos(off.X+(float32(x)+0.5)*scale, off.Y+(float32(y)+0.5)*scale)
+}
+
+func (ta *testApp) label(name string) uint8 {
+	l, ok := ta.doc.Set().ByName(name)
+	if !ok {
+		ta.t.Fatalf("no label %q", name)
+	}
+	return l.ID
+}
+
+func (ta *testApp) at(x, y int) uint8 {
+	id, _ := ta.doc.At(image.Pt(x, y))
+	return id
+}
+
+func count(img *image.Paletted, id uint8) int {
+	n := 0
+	for _, v := range img.Pix {
+		if v == id {
+			n++
+		}
+	}
+	return n
+}
+
+func TestPaletteSelection(t *testing.T) {
+	ta := newTestApp(t, 64)
+	sea := ta.label("sea")
+	sw := ta.pal.swatches[sea]
+	if sw == nil {
+		t.Fatal("no swatch for sea")
+	}
+	test.Tap(sw)
+	if ta.paint.Label != sea {
+		t.Fatalf("brush label %d after tapping sea (%d)", ta.paint.Label, sea)
+	}
+	if !sw.selected {
+		t.Fatal("tapped swatch not highlighted")
+	}
+	for id, s := range ta.pal.swatches {
+		if id != sea && s.selected {
+			t.Fatalf("swatch %d still highlighted", id)
+		}
+	}
+	// Every group heading the landscape needs is there.
+	var heads []string
+	for _, o := range ta.pal.box.Objects {
+		if l, ok := o.(*widget.Label); ok {
+			heads = append(heads, l.Text)
+		}
+	}
+	for _, want := range []string{"sky & weather", "water", "terrain", "plants", "built"} {
+		found := false
+		for _, h := range heads {
+			found = found || h == want
+		}
+		if !found {
+			t.Errorf("group %q missing from the palette (have %v)", want, heads)
+		}
+	}
+}
+
+func TestStrokeUndoRedo(t *testing.T) {
+	ta := newTestApp(t, 64)
+	sky, grass := ta.label("sky"), ta.label("grass")
+	test.Tap(ta.pal.swatches[grass])
+	ta.setBrushSize(5)
+	before := append([]uint8(nil), ta.doc.Labels().Pix...)
+	prevFrame := cloneRGBA(ta.PreviewImage())
+
+	var pts []fyne.Position
+	for x := 8; x <= 56; x += 4 {
+		pts = append(pts, ta.docPos(x, 20+x/4))
+	}
+	ta.stroke(pts...)
+	ta.settle()
+
+	lab := ta.doc.Labels()
+	if ta.at(8, 22) != grass || ta.at(32, 28) != grass || ta.at(56, 34) != grass {
+		t.Fatalf("stroke did not paint grass along its path: %d %d %d", ta.at(8, 22), ta.at(32, 28), ta.at(56, 34))
+	}
+	if ta.at(32, 5) != sky {
+		t.Fatal("stroke painted far from its path")
+	}
+	// Interpolated: no gaps between drag points 4 px apart with a 5 px brush.
+	for x := 8; x <= 56; x++ {
+		if ta.at(x, 20+x/4) != grass {
+			t.Fatalf("gap in the stroke at x=%d", x)
+		}
+	}
+	test.AssertImageMatches(t, "stroke_labels.png", ta.paint.Display())
+	test.AssertImageMatches(t, "stroke_preview.png", ta.PreviewImage())
+	if bytes.Equal(prevFrame.Pix, ta.PreviewImage().Pix) {
+		t.Fatal("preview did not change after the stroke")
+	}
+	if !ta.doc.CanUndo() {
+		t.Fatal("no undo step after a stroke")
+	}
+	painted := append([]uint8(nil), lab.Pix...)
+
+	ta.undo()
+	ta.settle()
+	if !bytes.Equal(lab.Pix, before) {
+		t.Fatal("undo did not restore the label map")
+	}
+	if ta.doc.CanUndo() {
+		t.Fatal("one stroke made more than one undo step")
+	}
+	test.AssertImageMatches(t, "undo_labels.png", ta.paint.Display())
+
+	ta.redo()
+	ta.settle()
+	if !bytes.Equal(lab.Pix, painted) {
+		t.Fatal("redo did not repeat the stroke")
+	}
+	test.AssertImageMatches(t, "stroke_labels.png", ta.paint.Display())
+}
+
+// TestDisplayMatchesLabels checks the dirty-rectangle redraw: after many
+// edits the display buffer equals a full recolouring of the label map.
+func TestDisplayMatchesLabels(t *testing.T) {
+	ta := newTestApp(t, 96)
+	tools := []Tool{ToolBrush, ToolLine, ToolRect, ToolEraser, ToolBrush}
+	names := []string{"sea", "mountain", "tree", "", "sand"}
+	for i, tool := range tools {
+		ta.setTool(tool)
+		if names[i] != "" {
+			ta.selectLabel(ta.label(names[i]))
+			ta.setTool(tool)
+		}
+		ta.setBrushSize(3 + 4*i)
+		ta.stroke(ta.docPos(10+i*7, 10), ta.docPos(40, 30+i*9), ta.docPos(80-i*5, 85))
+	}
+	ta.setTool(ToolFill)
+	ta.selectLabel(ta.label("river"))
+	ta.setTool(ToolFill)
+	test.TapAt(ta.paint, ta.docPos(1, 1))
+	ta.settle()
+
+	lab, disp := ta.doc.Labels(), ta.paint.Display()
+	set := ta.doc.Set()
+	for y := 0; y < 96; y++ {
+		for x := 0; x < 96; x++ {
+			c := set.Color(lab.Pix[lab.PixOffset(x, y)])
+			o := disp.PixOffset(x, y)
+			if disp.Pix[o] != c.R || disp.Pix[o+1] != c.G || disp.Pix[o+2] != c.B {
+				t.Fatalf("display pixel (%d,%d) is %v, label colour %v", x, y, disp.Pix[o:o+3], c)
+			}
+		}
+	}
+}
+
+func TestToolsAndKeys(t *testing.T) {
+	ta := newTestApp(t, 64)
+	sky, sea, rock := ta.label("sky"), ta.label("sea"), ta.label("rock")
+
+	// Rectangle: rubber band leaves only the final rectangle, one undo step.
+	ta.selectLabel(rock)
+	ta.setTool(ToolRect)
+	ta.stroke(ta.docPos(10, 10), ta.docPos(50, 50), ta.docPos(20, 20))
+	if ta.at(10, 10) != rock || ta.at(20, 20) != rock || ta.at(21, 21) != sky || ta.at(45, 45) != sky {
+		t.Fatal("rectangle rubber band left the wrong pixels")
+	}
+	if n := count(ta.doc.Labels(), rock); n != 11*11 {
+		t.Fatalf("rectangle covers %d pixels, want 121", n)
+	}
+	ta.undo()
+	if count(ta.doc.Labels(), rock) != 0 || ta.doc.CanUndo() {
+		t.Fatal("rectangle was not a single undo step")
+	}
+
+	// Line: only the last line of the drag remains.
+	ta.setTool(ToolLine)
+	ta.setBrushSize(1)
+	ta.stroke(ta.docPos(0, 0), ta.docPos(63, 0), ta.docPos(0, 63), ta.docPos(63, 63))
+	if ta.at(30, 0) == rock || ta.at(30, 30) != rock || ta.at(5, 5) != rock {
+		t.Fatal("line rubber band wrong")
+	}
+
+	// Fill and eyedropper.
+	ta.selectLabel(sea)
+	ta.setTool(ToolFill)
+	test.TapAt(ta.paint, ta.docPos(50, 5))
+	if ta.at(50, 5) != sea || ta.at(5, 50) != sea {
+		// (5,50) is across the diagonal line: a separate region.
+		if ta.at(5, 50) == sea {
+			t.Fatal("fill leaked across the line")
+		}
+	}
+	if ta.at(50, 5) != sea {
+		t.Fatal("fill did not fill")
+	}
+	ta.setTool(ToolEyedropper)
+	test.TapAt(ta.paint, ta.docPos(5, 50))
+	if ta.paint.Label != sky {
+		t.Fatalf("eyedropper picked %d, want sky %d", ta.paint.Label, sky)
+	}
+	if ta.paint.Tool != ToolBrush {
+		t.Fatal("picking a label did not go back to the brush")
+	}
+
+	// Keys.
+	ta.setBrushSize(50)
+	ta.typedRune('[')
+	if ta.paint.Diameter != 40 || ta.sizeSlider.Value != 40 {
+		t.Fatalf("[ made the brush %d (slider %v)", ta.paint.Diameter, ta.sizeSlider.Value)
+	}
+	ta.typedRune(']')
+	if ta.paint.Diameter != 51 {
+		t.Fatalf("] made the brush %d", ta.paint.Diameter)
+	}
+	for r, want := range map[rune]Tool{'f': ToolFill, 'l': ToolLine, 'i': ToolEyedropper, 'b': ToolBrush, 'e': ToolEraser} {
+		ta.typedRune(r)
+		if ta.paint.Tool != want {
+			t.Errorf("key %q: tool %v, want %v", r, ta.paint.Tool, want)
+		}
+	}
+	z := ta.style.z()
+	ta.typedRune('r')
+	ta.settle()
+	if equalF(z, ta.style.z()) {
+		t.Fatal("R did not change the style")
+	}
+}
+
+func equalF(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStyleChangesPreview(t *testing.T) {
+	ta := newTestApp(t, 64)
+	before := cloneRGBA(ta.PreviewImage())
+	ta.style.presetBtns[1].Tapped(&fyne.PointEvent{})
+	ta.settle()
+	if bytes.Equal(before.Pix, ta.PreviewImage().Pix) {
+		t.Fatal("picking a preset did not change the preview")
+	}
+	if !ta.style.presetBtns[1].selected {
+		t.Fatal("picked preset not highlighted")
+	}
+	// Blend: B = sunset, A = seed; the slider moves between them.
+	ta.style.setActive(1)
+	ta.style.presetBtns[2].Tapped(&fyne.PointEvent{})
+	ta.style.mixSlider.SetValue(0.5)
+	ta.settle()
+	a, b, z := ta.style.slots[0].Z, ta.style.slots[1].Z, ta.style.z()
+	if z[0] != (a[0]+b[0])/2 {
+		t.Fatalf("blend at 0.5 gives %v, want the mean of %v and %v", z[0], a[0], b[0])
+	}
+}
+
+func TestSaveOpenRoundTrip(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.selectLabel(ta.label("tree"))
+	ta.stroke(ta.docPos(10, 10), ta.docPos(50, 40))
+	painted := append([]uint8(nil), ta.doc.Labels().Pix...)
+	path := filepath.Join(t.TempDir(), "p.spw")
+	ta.saveTo(path)
+	if ta.modified() {
+		t.Fatal("modified after save")
+	}
+	ta.newPainting(32, 32)
+	if ta.doc.Labels().Rect.Dx() != 32 {
+		t.Fatal("New 32×32 did not make a 32×32 painting")
+	}
+	ta.openPath(path)
+	if !bytes.Equal(ta.doc.Labels().Pix, painted) {
+		t.Fatal("reopened project differs")
+	}
+	if ta.recent()[0] != path {
+		t.Fatalf("recent files %v do not start with %s", ta.recent(), path)
+	}
+	ta.settle()
+}
+
+func TestCorruptFilesOpenNothing(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.selectLabel(ta.label("sand"))
+	ta.stroke(ta.docPos(10, 10), ta.docPos(50, 40))
+	painted := append([]uint8(nil), ta.doc.Labels().Pix...)
+	dir := t.TempDir()
+	for _, f := range []struct{ name, data string }{
+		{"bad.spw", "PK\x03\x04 this is not a zip"},
+		{"bad.png", "\x89PNG\r\n\x1a\n garbage"},
+		{"missing.spw", ""},
+	} {
+		p := filepath.Join(dir, f.name)
+		if f.data != "" {
+			if err := os.WriteFile(p, []byte(f.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ta.openPath(p)
+		// openPath asks before discarding unsaved changes; say yes.
+		confirmTop(t, ta.win)
+		if !bytes.Equal(ta.doc.Labels().Pix, painted) {
+			t.Fatalf("%s: a failed open changed the painting", f.name)
+		}
+		ov := ta.win.Canvas().Overlays().Top()
+		if ov == nil {
+			t.Fatalf("%s: no error dialog", f.name)
+		}
+		ta.win.Canvas().Overlays().Remove(ov)
+	}
+}
+
+// confirmTop presses the confirm button of the dialog on top, if any.
+func confirmTop(t *testing.T, w fyne.Window) {
+	t.Helper()
+	ov := w.Canvas().Overlays().Top()
+	if ov == nil {
+		return
+	}
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && (b.Text == "Yes" || b.Text == "OK") {
+			found = b
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, ch := range c.Objects {
+				walk(ch)
+			}
+		}
+		if wd, ok := o.(fyne.Widget); ok {
+			for _, ch := range test.TempWidgetRenderer(t, wd).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	walk(ov)
+	if found != nil {
+		test.Tap(found)
+	}
+}
+
+func TestExportImageScales(t *testing.T) {
+	ta := newTestApp(t, 64)
+	dir := t.TempDir()
+	for _, s := range []int{1, 2, 4} {
+		p := filepath.Join(dir, "x.png")
+		if err := exportImage(p, ta.PreviewImage(), s); err != nil {
+			t.Fatal(err)
+		}
+		f, _ := os.Open(p)
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds().Dx() != 64*s {
+			t.Fatalf("×%d export is %v", s, img.Bounds())
+		}
+	}
+	if err := exportImage(filepath.Join(dir, "x.jpg"), ta.PreviewImage(), 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestViewToggle(t *testing.T) {
+	ta := newTestApp(t, 64)
+	for i, want := range []fyne.CanvasObject{ta.paint, nil, ta.split} {
+		ta.toggleView()
+		got := ta.center.Objects[0]
+		switch i {
+		case 0:
+			if got != want {
+				t.Fatal("first toggle should show the painting only")
+			}
+		case 1:
+			if _, ok := got.(*fyne.Container); !ok {
+				t.Fatal("second toggle should show the preview only")
+			}
+		case 2:
+			if got != want {
+				t.Fatal("third toggle should go back to side by side")
+			}
+		}
+	}
+}
+
+var _ = fynecanvas.NewRectangle

@@ -1,0 +1,464 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+	xdraw "golang.org/x/image/draw"
+
+	"spadework/canvas"
+	"spadework/synth"
+)
+
+// maxRecent is how many recent files the File menu lists.
+const maxRecent = 8
+
+// setDocument makes d the painting being edited. path is its project file
+// ("" for a new or imported painting).
+func (a *App) setDocument(d *canvas.Document, path string) {
+	a.doc = wrapDoc(d)
+	a.docPath = path
+	a.recovered = false
+	a.paint.SetDocument(a.doc)
+	if a.auto != nil {
+		a.auto.setDocument(d)
+	}
+	if d.Style.Z != nil && len(d.Style.Z) == a.gen.ZDim() {
+		c := styleChoice{Kind: d.Style.Kind, Seed: uint64(d.Style.Seed), Z: d.Style.Z, Name: d.Style.Preset}
+		if c.Kind == canvas.StyleSeed {
+			c.Name = fmt.Sprintf("seed %d", d.Style.Seed)
+		}
+		if len(d.Style.Photo) > 0 {
+			if img, _, err := image.Decode(bytes.NewReader(d.Style.Photo)); err == nil {
+				c.Thumb = img
+			}
+		}
+		a.style.pick(c)
+	}
+	a.updateTitle()
+	a.pendingEdit = true
+	a.maybeSubmit()
+}
+
+// confirmDiscard runs then, after asking when the painting has unsaved
+// changes.
+func (a *App) confirmDiscard(then func()) {
+	if !a.modified() {
+		then()
+		return
+	}
+	dialog.ShowConfirm("Unsaved changes", "The current painting has unsaved changes. Discard them?", func(ok bool) {
+		if ok {
+			then()
+		}
+	}, a.win)
+}
+
+// newPainting starts a blank w×h painting of the model's labels.
+func (a *App) newPainting(w, h int) {
+	a.confirmDiscard(func() {
+		set := a.gen.LabelSet()
+		d, err := canvas.New(set, w, h, defaultFill(set))
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		a.setDocument(d, "")
+	})
+}
+
+func (a *App) newCustom() {
+	we, he := widget.NewEntry(), widget.NewEntry()
+	we.SetText("768")
+	he.SetText("512")
+	dialog.ShowForm("New painting", "Create", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Width", we), widget.NewFormItem("Height", he),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		var w, h int
+		if _, err := fmt.Sscan(we.Text, &w); err != nil {
+			a.showError(fmt.Errorf("width %q is not a number", we.Text))
+			return
+		}
+		if _, err := fmt.Sscan(he.Text, &h); err != nil {
+			a.showError(fmt.Errorf("height %q is not a number", he.Text))
+			return
+		}
+		a.newPainting(w, h)
+	}, a.win)
+}
+
+func (a *App) openDialog() {
+	a.openFile("Open project or label map", fileFilter{"Spadework project or label map", []string{"spw", "png"}}, a.openPath)
+}
+
+// openPath opens a project (.spw) or imports a label-map PNG. On any error
+// it shows why and leaves the current painting as it is.
+func (a *App) openPath(path string) {
+	if strings.EqualFold(filepath.Ext(path), ".png") {
+		a.importLabelPNG(path)
+		return
+	}
+	a.confirmDiscard(func() {
+		d, fbs, err := openProject(path, a.gen)
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		a.setDocument(d, path)
+		a.addRecent(path)
+		if len(fbs) > 0 {
+			a.notice("Labels translated", fallbackText(path, fbs))
+		}
+	})
+}
+
+func openProject(path string, g Generator) (*canvas.Document, []fallbackItem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	d, fbs, err := canvas.LoadWith(f, path, canvas.LoadOptions{Target: g.LabelSet()})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []fallbackItem
+	for _, fb := range fbs {
+		out = append(out, fallbackItem(fb.String()))
+	}
+	return d, out, nil
+}
+
+type fallbackItem string
+
+func fallbackText(path string, fbs []fallbackItem) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s was painted with labels this model lacks; they were replaced:\n", filepath.Base(path))
+	for i, f := range fbs {
+		if i == 12 {
+			fmt.Fprintf(&b, "… and %d more", len(fbs)-i)
+			break
+		}
+		b.WriteString("• " + string(f) + "\n")
+	}
+	return b.String()
+}
+
+func (a *App) notice(title, text string) {
+	dialog.ShowInformation(title, wrapText(text, 80), a.win)
+}
+
+func (a *App) importDialog() {
+	a.openFile("Import label map", pngFilter, a.importLabelPNG)
+}
+
+// importLabelPNG reads a label map. Values that are not labels of the
+// model's set are named in a dialog that offers to paint them unlabeled.
+func (a *App) importLabelPNG(path string) {
+	a.confirmDiscard(func() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		set := a.gen.LabelSet()
+		d, _, err := canvas.ImportLabelPNG(bytes.NewReader(data), path, set)
+		var unk *canvas.UnknownLabelsError
+		if errors.As(err, &unk) {
+			msg := wrapText(err.Error(), 80) + "\n\nImport anyway, painting those pixels as unlabeled?"
+			dialog.ShowConfirm("Unknown labels", msg, func(ok bool) {
+				if !ok {
+					return
+				}
+				d, _, err := canvas.ImportLabelPNGWith(bytes.NewReader(data), path, set, canvas.ImportOptions{ReplaceUnknown: true})
+				if err != nil {
+					a.showError(err)
+					return
+				}
+				a.setDocument(d, "")
+			}, a.win)
+			return
+		}
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		a.setDocument(d, "")
+		a.addRecent(path)
+	})
+}
+
+// storeStyle writes the current style into the document for saving.
+func (a *App) storeStyle() {
+	c := a.style.current()
+	st := canvas.Style{Kind: c.Kind, Seed: int64(c.Seed), Z: a.style.z()}
+	switch c.Kind {
+	case "preset":
+		st.Kind, st.Preset = canvas.StylePreset, c.Name
+	case "photo":
+		st.Kind = canvas.StylePhoto
+		if c.Thumb != nil {
+			var buf bytes.Buffer
+			if jpeg.Encode(&buf, c.Thumb, &jpeg.Options{Quality: 85}) == nil {
+				st.Photo = buf.Bytes()
+			}
+		}
+	default:
+		st.Kind = canvas.StyleSeed
+	}
+	a.doc.d.Style = st
+	a.doc.d.ModelID = a.gen.ID()
+}
+
+func (a *App) save() {
+	if a.docPath == "" {
+		a.saveAs()
+		return
+	}
+	a.saveTo(a.docPath)
+}
+
+func (a *App) saveAs() {
+	name := "painting.spw"
+	if a.docPath != "" {
+		name = filepath.Base(a.docPath)
+	}
+	a.saveFile("Save project", projectFilter, name, a.saveTo)
+}
+
+func (a *App) saveTo(path string) {
+	a.storeStyle()
+	if err := a.doc.d.SaveFile(path); err != nil {
+		a.showError(err)
+		return
+	}
+	a.docPath = path
+	a.recovered = false
+	a.addRecent(path)
+	if a.auto != nil {
+		a.auto.discard()
+	}
+	a.updateTitle()
+	a.hint("Saved " + path)
+}
+
+func (a *App) exportLabelDialog() {
+	a.saveFile("Export label map", pngFilter, stem(a.docPath)+"-labels.png", func(p string) {
+		err := writeAtomic(p, func(w io.Writer) error { return canvas.ExportLabelPNG(w, a.doc.d) })
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		a.hint("Exported " + p)
+	})
+}
+
+func (a *App) exportImageDialog(scale int) {
+	if a.previewImg == nil {
+		a.showError(errors.New("there is no picture to export yet: the generator has not finished a frame"))
+		return
+	}
+	// The frame on screen may be recycled by the worker once a newer one is
+	// shown: export a copy.
+	src := cloneRGBA(a.previewImg)
+	a.saveFile(fmt.Sprintf("Export image ×%d", scale), imageFilter, fmt.Sprintf("%s-x%d.png", stem(a.docPath), scale), func(p string) {
+		a.hint("Exporting " + p + "…")
+		go func() {
+			err := exportImage(p, src, scale)
+			a.do(func() {
+				if err != nil {
+					a.showError(err)
+					return
+				}
+				a.hint("Exported " + p)
+			})
+		}()
+	})
+}
+
+// exportImage writes img scaled by scale (Catmull-Rom) as PNG, or JPEG when
+// path ends in .jpg/.jpeg, atomically.
+func exportImage(path string, img *image.RGBA, scale int) error {
+	out := upscale(img, scale)
+	ext := strings.ToLower(filepath.Ext(path))
+	return writeAtomic(path, func(w io.Writer) error {
+		if ext == ".jpg" || ext == ".jpeg" {
+			return jpeg.Encode(w, out, &jpeg.Options{Quality: 92})
+		}
+		return png.Encode(w, out)
+	})
+}
+
+// upscale resizes img by an integer factor with Catmull-Rom, which keeps
+// edges sharp without the blockiness of nearest or the blur of bilinear.
+func upscale(img *image.RGBA, scale int) *image.RGBA {
+	if scale <= 1 {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*scale, b.Dy()*scale))
+	xdraw.CatmullRom.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
+	return out
+}
+
+func cloneRGBA(img *image.RGBA) *image.RGBA {
+	c := *img
+	c.Pix = append([]uint8(nil), img.Pix...)
+	return &c
+}
+
+func stem(path string) string {
+	if path == "" {
+		return "painting"
+	}
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// writeAtomic writes a file through a temporary file in the same directory
+// and a rename, so a failed write never leaves a truncated file.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}()
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// recent returns the recent files, newest first.
+func (a *App) recent() []string {
+	return a.fa.Preferences().StringList("recent")
+}
+
+func (a *App) addRecent(path string) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	list := []string{path}
+	for _, p := range a.recent() {
+		if p != path && len(list) < maxRecent {
+			list = append(list, p)
+		}
+	}
+	a.fa.Preferences().SetStringList("recent", list)
+	a.win.SetMainMenu(a.buildMenu())
+}
+
+func (a *App) openModelDialog() {
+	a.openFile("Open model", modelFilter, a.openModel)
+}
+
+// ModelLoader turns a model file into a Generator. The default reads
+// .safetensors with synth.Load; main.go may install one that also imports
+// PyTorch checkpoints.
+var ModelLoader = func(path string) (Generator, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
+		return nil, fmt.Errorf("%s: only .safetensors models can be opened by this build", path)
+	}
+	m, err := synth.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewModelGenerator(m)
+}
+
+// openModel loads a model off the UI goroutine and switches to it.
+func (a *App) openModel(path string) {
+	a.hint("Loading model " + path + "…")
+	go func() {
+		g, err := ModelLoader(path)
+		a.do(func() {
+			if err != nil {
+				a.showError(err)
+				a.hint("")
+				return
+			}
+			if err := a.setGenerator(g); err != nil {
+				a.showError(err)
+				return
+			}
+			a.hint("Model: " + g.Name())
+		})
+	}()
+}
+
+// loadStylePhoto encodes a photo's style (off the UI goroutine).
+func (a *App) loadStylePhoto() {
+	a.openFile("Style photo", imageFilter, func(path string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		img, _, err := image.Decode(bytes.NewReader(data))
+		if err != nil {
+			a.showError(fmt.Errorf("%s: not a readable PNG or JPEG (%v)", path, err))
+			return
+		}
+		g := a.gen
+		a.hint("Reading the style of " + filepath.Base(path) + "…")
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			z, err := g.EncodeStyle(ctx, img)
+			thumb := upscaleThumb(img)
+			a.do(func() {
+				if err != nil {
+					a.showError(fmt.Errorf("%s: %w", path, err))
+					return
+				}
+				if g != a.gen {
+					return // the model changed meanwhile
+				}
+				a.style.photoThumb.Image = thumb
+				a.style.photoThumb.Refresh()
+				a.style.pick(styleChoice{Kind: "photo", Name: filepath.Base(path), Z: z, Thumb: thumb, Source: path})
+				a.hint("Style from " + filepath.Base(path))
+			})
+		}()
+	})
+}
+
+// upscaleThumb makes a ≤128 px thumbnail of a photo.
+func upscaleThumb(img image.Image) image.Image {
+	b := img.Bounds()
+	s := 128.0 / float64(max(b.Dx(), b.Dy()))
+	if s >= 1 {
+		return img
+	}
+	out := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*s)), max(1, int(float64(b.Dy())*s))))
+	xdraw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
+	return out
+}

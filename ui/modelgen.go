@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // style thumbnails and style photos
+	_ "image/png"
+	"io/fs"
+	"sync"
+
+	"spadework/palette"
+	"spadework/synth"
+)
+
+// modelGenerator adapts a *synth.Model to Generator.
+type modelGenerator struct {
+	m   *synth.Model
+	set *palette.Set
+
+	encMu sync.Mutex // the encoder's renderer is used by one goroutine at a time
+	enc   *synth.Renderer
+}
+
+// NewModelGenerator adapts a loaded model for the UI. The model's label set
+// is the registered palette set of the same name when the model's labels
+// agree with it, otherwise a set built from the model's own metadata.
+func NewModelGenerator(m *synth.Model) (Generator, error) {
+	set, err := modelSet(m)
+	if err != nil {
+		return nil, err
+	}
+	return &modelGenerator{m: m, set: set}, nil
+}
+
+func modelSet(m *synth.Model) (*palette.Set, error) {
+	ls := m.LabelSet()
+	if s, ok := palette.Lookup(ls.Set); ok {
+		same := true
+		for _, l := range ls.Labels {
+			if l.ID < 0 || l.ID > 255 || s.LabelName(uint8(l.ID)) == "" {
+				same = false
+				break
+			}
+		}
+		if same {
+			return s, nil
+		}
+	}
+	if len(ls.Labels) == 0 {
+		if s, ok := palette.Lookup(ls.Set); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("model %s: no labels in its metadata", m.ID())
+	}
+	var labels []palette.Label
+	for _, l := range ls.Labels {
+		if l.ID < 0 || l.ID > 255 {
+			return nil, fmt.Errorf("model %s: label %q has id %d outside 0..255", m.ID(), l.Name, l.ID)
+		}
+		labels = append(labels, palette.Label{ID: uint8(l.ID), Name: l.Name, Color: l.Color, Group: palette.GroupOf(l.Name)})
+	}
+	name := ls.Set
+	if name == "" {
+		name = m.ID()
+	}
+	return palette.NewSet(name, name, labels, ls.Unlabeled)
+}
+
+func (g *modelGenerator) Name() string           { return g.m.Name() }
+func (g *modelGenerator) ID() string             { return g.m.ID() }
+func (g *modelGenerator) Size() (int, int)       { return g.m.Size() }
+func (g *modelGenerator) LabelSet() *palette.Set { return g.set }
+
+func (g *modelGenerator) ZDim() int {
+	if z := g.m.Config().ZDim; z > 0 {
+		return z
+	}
+	return 256
+}
+
+func (g *modelGenerator) Styles() []StylePreset {
+	var out []StylePreset
+	for _, s := range g.m.Styles() {
+		out = append(out, StylePreset{Name: s.Name, Z: s.Z})
+	}
+	return out
+}
+
+func (g *modelGenerator) NewRenderer(w, h, threads int) (synth.FrameRenderer, error) {
+	return synth.NewRenderer(g.m, w, h, threads)
+}
+
+type styleEncoder interface {
+	EncodeStyle(ctx context.Context, photo image.Image) ([]float32, error)
+}
+
+func (g *modelGenerator) EncodeStyle(ctx context.Context, photo image.Image) ([]float32, error) {
+	if !g.m.HasEncoder() {
+		return nil, fmt.Errorf("model %s has no style encoder", g.m.Name())
+	}
+	g.encMu.Lock()
+	defer g.encMu.Unlock()
+	if g.enc == nil {
+		w, h := g.m.Size()
+		r, err := synth.NewRenderer(g.m, w, h, 1)
+		if err != nil {
+			return nil, err
+		}
+		g.enc = r
+	}
+	e, ok := any(g.enc).(styleEncoder)
+	if !ok {
+		return nil, errors.New("this build's generator cannot encode photos yet")
+	}
+	return e.EncodeStyle(ctx, photo)
+}
+
+// presetsWithThumbs fills missing thumbnails from fsys ("<name>.jpg" or
+// ".png"); presets without one keep a nil thumbnail.
+func presetsWithThumbs(ps []StylePreset, fsys fs.FS) []StylePreset {
+	out := append([]StylePreset(nil), ps...)
+	if fsys == nil {
+		return out
+	}
+	for i := range out {
+		if out[i].Thumbnail != nil {
+			continue
+		}
+		for _, ext := range []string{".jpg", ".jpeg", ".png"} {
+			data, err := fs.ReadFile(fsys, out[i].Name+ext)
+			if err != nil {
+				continue
+			}
+			if img, _, err := image.Decode(bytes.NewReader(data)); err == nil {
+				out[i].Thumbnail = img
+				break
+			}
+		}
+	}
+	return out
+}
