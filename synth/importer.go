@@ -386,11 +386,38 @@ var (
 )
 
 func convertG(sd *pth.StateDict, cfg Config, file string) ([]safetensors.Tensor, error) {
-	return convert(sd, cfg, file, "netG.", "generator", gKeyRe, gSpecs(cfg), "head_0.conv_0.")
+	return convert(subNet(sd, "netG.", "head_0.conv_0."), cfg, file, "netG.", "generator", gKeyRe, gSpecs(cfg), "head_0.conv_0.")
 }
 
 func convertE(sd *pth.StateDict, cfg Config, file string) ([]safetensors.Tensor, error) {
-	return convert(sd, cfg, file, "netE.", "encoder", eKeyRe, eSpecs(cfg), "layer1.0.")
+	return convert(subNet(sd, "netE.", "layer1.0."), cfg, file, "netE.", "encoder", eKeyRe, eSpecs(cfg), "layer1.0.")
+}
+
+// subNet picks one network out of a whole Pix2PixModel state_dict (netG.*,
+// netD.*, netE.* side by side), dropping the prefix; other checkpoints are
+// returned as they are.
+func subNet(sd *pth.StateDict, prefix, marker string) *pth.StateDict {
+	has := false
+	for _, n := range sd.Names {
+		if strings.HasPrefix(n, marker) {
+			return sd
+		}
+		if strings.HasPrefix(n, prefix+marker) {
+			has = true
+		}
+	}
+	if !has {
+		return sd
+	}
+	out := *sd
+	out.Names, out.Tensors = nil, map[string]*pth.Tensor{}
+	for _, n := range sd.Names {
+		if rest, ok := strings.CutPrefix(n, prefix); ok {
+			out.Names = append(out.Names, rest)
+			out.Tensors[rest] = sd.Tensors[n]
+		}
+	}
+	return &out
 }
 
 // convert checks sd against specs and returns the native tensors. Every

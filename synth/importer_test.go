@@ -437,3 +437,34 @@ func TestImportSpecsMatchModel(t *testing.T) {
 		}
 	}
 }
+
+// TestImportWholeModelStateDict: a Pix2PixModel state_dict holds netG.* and
+// netD.* side by side; the generator is picked out by its prefix.
+func TestImportWholeModelStateDict(t *testing.T) {
+	sd, err := pth.Open(pthDir + "cityscapes_G.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := &pth.StateDict{Tensors: map[string]*pth.Tensor{}}
+	for _, n := range sd.Names {
+		whole.Names = append(whole.Names, "netG."+n)
+		whole.Tensors["netG."+n] = sd.Tensors[n]
+	}
+	whole.Names = append(whole.Names, "netD.discriminator_0.model0.0.weight")
+	whole.Tensors["netD.discriminator_0.model0.0.weight"] = &pth.Tensor{Shape: []int{1}, DType: pth.Float32, Data: []float32{1}}
+	p, err := ImportConfig(tiny(ImportOptions{Preset: "cityscapes"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := convertG(whole, p.Config, "model.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := convertG(sd, p.Config, "g.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) || a[0].Name != b[0].Name {
+		t.Errorf("%d tensors (%s), want %d (%s)", len(a), a[0].Name, len(b), b[0].Name)
+	}
+}
