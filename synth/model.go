@@ -68,6 +68,7 @@ type SPADE struct {
 	gbBias           []float32 // [2C]
 	classGB          []float32 // [class][2C]: γ|β where the neighbourhood is one class
 	classActv        []float32 // [class][nhidden]: mlp_shared→ReLU over one class
+	id               int       // index in Model.spades
 }
 
 // ResBlock is the reference's SPADEResnetBlock.
@@ -133,7 +134,8 @@ type Model struct {
 	styles  []Style
 	tensors []safetensors.Tensor // as read, for WriteFile
 	ks      int                  // SPADE kernel size
-	nLevels int                  // Upsamplings()+1 resolution levels
+	spades  []*SPADE
+	nLevels int // Upsamplings()+1 resolution levels
 }
 
 // Config returns the model's options.
@@ -621,6 +623,8 @@ func (m *Model) prepare() {
 		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
 			if s != nil {
 				s.prepare(m.cfg.labelChannels())
+				s.id = len(m.spades)
+				m.spades = append(m.spades, s)
 			}
 		}
 	}
@@ -692,6 +696,74 @@ func (s *SPADE) prepare(classes int) {
 			out[o] = float32(a)
 		}
 	}
+}
+
+// borderGB returns γ|β of every pixel of a (2R+1)×(2R+1) map of class c,
+// R = 2r: pixel (i, j) of it has the same zero-padding pattern in both
+// convolutions as any pixel of a larger uniform region whose distances to
+// the map's edges fall in the same classes (0..R-1 from one side, or R).
+func (s *SPADE) borderGB(c, R int) []float32 {
+	S := 2*R + 1
+	k := s.Gamma.K
+	r := k / 2
+	nh := s.Gamma.Cin
+	snc := s.Shared.Cin
+	C2 := 2 * s.C
+	actv := make([]float64, S*S*nh)
+	for i := 0; i < S; i++ {
+		for j := 0; j < S; j++ {
+			a := actv[(i*S+j)*nh : (i*S+j+1)*nh]
+			for h := range a {
+				a[h] = float64(s.Shared.Bias[h])
+			}
+			for u := 0; u < k; u++ {
+				for v := 0; v < k; v++ {
+					y, x := i+u-r, j+v-r
+					if y < 0 || y >= S || x < 0 || x >= S {
+						continue
+					}
+					row := s.shared[((u*k+v)*snc+c)*nh:]
+					for h := range a {
+						a[h] += float64(row[h])
+					}
+				}
+			}
+			for h, v := range a {
+				a[h] = max(v, 0)
+			}
+		}
+	}
+	out := make([]float32, S*S*C2)
+	acc := make([]float64, C2)
+	for i := 0; i < S; i++ {
+		for j := 0; j < S; j++ {
+			for o := range acc {
+				acc[o] = float64(s.gbBias[o])
+			}
+			for u := 0; u < k; u++ {
+				for v := 0; v < k; v++ {
+					y, x := i+u-r, j+v-r
+					if y < 0 || y >= S || x < 0 || x >= S {
+						continue
+					}
+					a := actv[(y*S+x)*nh : (y*S+x+1)*nh]
+					for h, av := range a {
+						if av == 0 {
+							continue
+						}
+						w := s.gb[((u*k+v)*nh+h)*C2 : ((u*k+v)*nh+h+1)*C2]
+						for o, wv := range w {
+							acc[o] += av * float64(wv)
+						}
+					}
+				}
+			}
+			for o, v := range acc {
+				out[(i*S+j)*C2+o] = float32(v)
+			}
+		}
+	}
+	return out
 }
 
 // RandomModel builds a model of cfg with random parameters (for timing and

@@ -32,11 +32,16 @@ type level struct {
 	srcX []int32 // nearest source column in the full-size map
 	srcY []int32
 	key  []int32 // channel, or -1 on instance edges
-	uniR []int32 // key where the (4r+1)² window is uniform, else -1
-	uniK []int32 // key where the (2r+1)² window is uniform, else -1
-	tmpA []int32
-	tmpB []int32
-	mark []bool
+	// border: pixels near the map's edge whose clipped window is one class
+	// also take constants (per class and position); bcls marks the classes
+	// that occur there this frame.
+	border bool
+	bcls   []bool
+	uniR   []int32 // key where the (4r+1)² window is uniform, else -1
+	uniK   []int32 // key where the (2r+1)² window is uniform, else -1
+	tmpA   []int32
+	tmpB   []int32
+	mark   []bool
 }
 
 // TraceFunc receives an intermediate feature map in CHW order (a copy).
@@ -104,8 +109,11 @@ type Renderer struct {
 	fj      fcJob
 	ij      imgJob
 
-	enc  *encState
-	macs int64 // multiply-accumulates of the last frame
+	enc *encState
+	// borderTab[spade][class] is γ|β per border position class, computed on
+	// first use (weights never change, so once per renderer).
+	borderTab [][][]float32
+	macs      int64 // multiply-accumulates of the last frame
 }
 
 // LastMACs is the number of multiply-accumulates the last frame's
@@ -159,6 +167,11 @@ func (r *Renderer) init() error {
 		lv.band = make([]int32, 0, np)
 		lv.act = make([]int32, 0, np)
 		lv.key = make([]int32, np)
+		// Border position classes pay off where the border ring is a
+		// noticeable part of the band and the map is larger than the
+		// (4r+1)² pattern they are computed on.
+		lv.border = lv.w >= borderMinSize && lv.h >= borderMinSize && lv.w >= 2*(m.ks-1)+1 && lv.h >= 2*(m.ks-1)+1
+		lv.bcls = make([]bool, cfg.labelChannels())
 		lv.uniR = make([]int32, np)
 		lv.uniK = make([]int32, np)
 		lv.tmpA = make([]int32, np)
@@ -200,7 +213,12 @@ func (r *Renderer) init() error {
 	r.s = make([]float32, maxFeat)
 	r.actv = make([]float32, w*h*cfg.NHidden)
 	r.gbuf = make([]float32, maxGB)
-	r.cls = make([]float32, cfg.labelChannels()*2*maxC)
+	R := m.ks - 1
+	r.cls = make([]float32, cfg.labelChannels()*(2*R+1)*(2*R+1)*2*maxC)
+	r.borderTab = make([][][]float32, len(m.spades))
+	for i := range r.borderTab {
+		r.borderTab[i] = make([][]float32, cfg.labelChannels())
+	}
 	r.scale = make([]float32, maxC)
 	r.shift = make([]float32, maxC)
 	r.colsSize = max(colsTarget, minTileRows*maxK)
@@ -473,11 +491,32 @@ func (lv *level) split(r int, dense bool) {
 		}
 		key[p] = k
 	}
-	uniform(key, R, lv.uniR, lv.tmpA, lv.tmpB, w, h)
-	uniform(key, r, lv.uniK, lv.tmpA, lv.tmpB, w, h)
+	uniform(key, R, lv.uniR, lv.tmpA, lv.tmpB, w, h, lv.border)
+	uniform(key, r, lv.uniK, lv.tmpA, lv.tmpB, w, h, false)
+	S := 2*R + 1
+	P := int32(S * S)
+	center := int32(R*S + R)
+	clear(lv.bcls)
 	for p := 0; p < n; p++ {
 		if k := lv.uniR[p]; k >= 0 {
-			lv.idx[p] = -(k + 1)
+			cfg := center
+			if lv.border {
+				// Position class along each axis: distance to a near edge,
+				// or R in the middle (see borderGB).
+				x, y := p%w, p/w
+				xi, yi := min(x, R), min(y, R)
+				if x > w-1-R {
+					xi = 2*R - (w - 1 - x)
+				}
+				if y > h-1-R {
+					yi = 2*R - (h - 1 - y)
+				}
+				cfg = int32(yi*S + xi)
+				if cfg != center {
+					lv.bcls[k] = true
+				}
+			}
+			lv.idx[p] = -(k*P + cfg + 1)
 			lv.mark[p] = false
 		} else {
 			lv.idx[p] = int32(len(lv.band))
@@ -512,9 +551,17 @@ func (lv *level) split(r int, dense bool) {
 }
 
 // uniform sets out[p] to key[p] where the (2·rad+1)² window around p lies
-// inside the map and holds that one key (>= 0), else to -1. Runs of equal
-// keys are counted left/right, then up/down over the row-uniform result.
-func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int) {
+// inside the map and holds that one key (>= 0), else to -1. With clip the
+// window is clipped to the map instead of having to lie inside it. Runs of
+// equal keys are counted left/right, then up/down over the row-uniform result.
+func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int, clip bool) {
+	// need(d) is how far the run must reach on a side with d pixels left.
+	need := func(d int) int {
+		if clip {
+			return min(rad, d)
+		}
+		return rad
+	}
 	n := w * h
 	for y := 0; y < h; y++ {
 		row := key[y*w : (y+1)*w]
@@ -536,7 +583,7 @@ func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int) {
 			} else {
 				run = 1
 			}
-			if row[x] >= 0 && int(left[x]) > rad && run > rad {
+			if row[x] >= 0 && int(left[x]) > need(x) && run > need(w-1-x) {
 				o[x] = row[x]
 			} else {
 				o[x] = -1
@@ -559,7 +606,8 @@ func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int) {
 		}
 	}
 	for p := 0; p < n; p++ {
-		if int(up[p]) <= rad || int(down[p]) <= rad {
+		y := p / w
+		if int(up[p]) <= need(y) || int(down[p]) <= need(h-1-y) {
 			out[p] = -1
 		}
 	}
@@ -715,20 +763,43 @@ func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool)
 		if nb > 0 {
 			r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, lv.band, nb, false, false)
 		}
-		// Per-class affine maps: act(x·A + B) with A = scale·(1+γc), B = shift·(1+γc)+βc.
+		// Per-class affine maps: act(x·A + B) with A = scale·(1+γc), B = shift·(1+γc)+βc,
+		// for the interior and, on border levels, each position class near the edge.
 		ncls := r.m.cfg.labelChannels()
+		R := r.m.ks - 1
+		S := 2*R + 1
+		P := S * S
+		center := R*S + R
 		for c := 0; c < ncls; c++ {
-			gb := s.classGB[c*2*C : (c+1)*2*C]
-			ab := r.cls[c*2*C : (c+1)*2*C]
-			for k := 0; k < C; k++ {
-				g1 := 1 + gb[k]
-				ab[k] = scale[k] * g1
-				ab[C+k] = shift[k]*g1 + gb[C+k]
+			e := c*P + center
+			affineAB(r.cls[e*2*C:(e+1)*2*C], s.classGB[c*2*C:(c+1)*2*C], scale, shift)
+			if !lv.border || !lv.bcls[c] {
+				continue
+			}
+			tab := r.borderTab[s.id][c]
+			if tab == nil {
+				tab = s.borderGB(c, R)
+				r.borderTab[s.id][c] = tab
+			}
+			for cfg := 0; cfg < P; cfg++ {
+				if cfg != center {
+					e := c*P + cfg
+					affineAB(r.cls[e*2*C:(e+1)*2*C], tab[cfg*2*C:(cfg+1)*2*C], scale, shift)
+				}
 			}
 		}
 	}
 	r.mj = modJob{x: x, out: out, c: C, idx: lv.idx, scale: scale, shift: shift, gb: r.gbuf, cls: r.cls, act: act, n: hw}
 	r.run((hw+modTile-1)/modTile, r.modFn)
+}
+
+func affineAB(ab, gb, scale, shift []float32) {
+	C := len(scale)
+	for k := 0; k < C; k++ {
+		g1 := 1 + gb[k]
+		ab[k] = scale[k] * g1
+		ab[C+k] = shift[k]*g1 + gb[C+k]
+	}
 }
 
 func (r *Renderer) instanceStats(x []float32, hw, C int) {
@@ -816,11 +887,12 @@ func (r *Renderer) workers(lo, hi int) {
 // Tile sizes: im2col tiles of at most colsTarget floats (1 MiB) and at
 // least minTileRows rows.
 const (
-	colsTarget  = 1 << 18
-	minTileRows = 32
-	maxTileRows = 256
-	modTile     = 512
-	statTile    = 1024
+	borderMinSize = 32
+	colsTarget    = 1 << 18
+	minTileRows   = 32
+	maxTileRows   = 256
+	modTile       = 512
+	statTile      = 1024
 )
 
 type convJob struct {

@@ -436,7 +436,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func benchRender(b *testing.B, dense bool) {
+func benchRender(b *testing.B, dense bool, labels *image.Paletted) {
 	m, err := RandomModel(siftflowConfig(), false, siftflowMeta(), 1)
 	if err != nil {
 		b.Fatal(err)
@@ -446,7 +446,6 @@ func benchRender(b *testing.B, dense bool) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	labels := siftflowLabels(b)
 	z := RandomStyle(1, 256)
 	dst := image.NewRGBA(image.Rect(0, 0, 256, 256))
 	ctx := context.Background()
@@ -485,10 +484,14 @@ func benchRender(b *testing.B, dense bool) {
 
 // BenchmarkRender times a 256×256 frame of the default-size model (ngf 16,
 // nhidden 32, SIFT Flow labels, VAE, batch norm 3×3) on a SIFT Flow label
-// map, with the band path (what Render uses) and the dense path.
+// map, with the band path (what Render uses) and the dense path, and with
+// the band path on a simple painting (sky, wavy horizon, a disc).
 func BenchmarkRender(b *testing.B) {
-	b.Run("band", func(b *testing.B) { benchRender(b, false) })
-	b.Run("dense", func(b *testing.B) { benchRender(b, true) })
+	b.Run("band", func(b *testing.B) { benchRender(b, false, siftflowLabels(b)) })
+	b.Run("dense", func(b *testing.B) { benchRender(b, true, siftflowLabels(b)) })
+	b.Run("painting", func(b *testing.B) {
+		benchRender(b, false, testMaps(256, 256, []uint8{28, 17, 15}, 1)["blobs"])
+	})
 }
 
 // TestStyleChange: the cached fc output must follow z.
