@@ -52,6 +52,17 @@ type ImportReport struct {
 	// frequent first; UnknownPixels is their total.
 	Unknown       []Unknown
 	UnknownPixels int // pixels holding unknown values
+	// Ambiguous lists, in ModeColors, the colours found that several labels
+	// of the set share (ADE20K's road and skyscraper): their pixels got the
+	// lowest such id, which may not be what the map meant.
+	Ambiguous []Ambiguous
+}
+
+// Ambiguous is a colour of an imported map that several labels share.
+type Ambiguous struct {
+	Color  color.RGBA
+	IDs    []uint8 // every id with this colour; the first was used
+	Pixels int
 }
 
 // UnknownLabelsError is returned when an imported map holds values that are
@@ -219,6 +230,13 @@ func labelIDs(img image.Image, set *palette.Set, repl uint8) (*image.Paletted, *
 				u.ID, u.Color = -1, c
 			}
 			rep.Unknown = mergeColors(rep.Unknown)
+			var hist [256]int
+			for i, n := range count {
+				if n > 0 && colorLUT[i] >= 0 {
+					hist[colorLUT[i]] += n
+				}
+			}
+			rep.Ambiguous = ambiguity(set, &hist)
 		}
 	case *image.Gray16:
 		// 16-bit gray holds ids either directly or scaled by 257 (an
@@ -299,6 +317,7 @@ func importColors(out *image.Paletted, img image.Image, set *palette.Set, repl u
 	unknown := map[color.NRGBA]int{}
 	unknownPixels := 0
 	var last color.NRGBA
+	var hist [256]int
 	lastID, lastOK := -1, false
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -315,6 +334,7 @@ func importColors(out *image.Paletted, img image.Image, set *palette.Set, repl u
 			}
 			if lastOK {
 				out.Pix[y*out.Stride+x] = uint8(lastID)
+				hist[lastID]++
 			} else {
 				out.Pix[y*out.Stride+x] = repl
 				unknown[c]++
@@ -342,6 +362,23 @@ func importColors(out *image.Paletted, img image.Image, set *palette.Set, repl u
 	}
 	rep.UnknownPixels = unknownPixels
 	sortUnknown(rep.Unknown)
+	rep.Ambiguous = ambiguity(set, &hist)
+}
+
+// ambiguity lists the ids of a colour import (hist: pixels per id) whose
+// colour other ids share too.
+func ambiguity(set *palette.Set, hist *[256]int) []Ambiguous {
+	var out []Ambiguous
+	for id, n := range hist {
+		if n == 0 {
+			continue
+		}
+		c := set.Color(uint8(id))
+		if ids := set.ColorIDs(c); len(ids) > 1 {
+			out = append(out, Ambiguous{Color: c, IDs: ids, Pixels: n})
+		}
+	}
+	return out
 }
 
 func nrgbaAt(img image.Image, x, y int) color.NRGBA {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -130,6 +131,19 @@ func TestImportCityscapesBlack(t *testing.T) {
 	}
 	if rep.Mode != ModeColors || d.Image().Pix[0] != 0 || d.Image().Pix[1] != 21 {
 		t.Errorf("mode %s ids %v", rep.Mode, d.Image().Pix)
+	}
+	if len(rep.Ambiguous) != 1 || rep.Ambiguous[0].Pixels != 1 || len(rep.Ambiguous[0].IDs) != 5 {
+		t.Errorf("ambiguous %+v", rep.Ambiguous)
+	}
+	// ADE20K road and skyscraper share a grey: reported, road chosen.
+	pal := image.NewPaletted(image.Rect(0, 0, 3, 1), color.Palette{palette.ADE20K.Color(7), palette.ADE20K.Color(3)})
+	pal.Pix[2] = 1
+	d, rep, err = ImportLabelPNG(bytes.NewReader(encodePNG(t, pal)), "a.png", palette.ADE20K)
+	if err != nil || rep.Mode != ModeColors || !bytes.Equal(d.Image().Pix, []uint8{7, 7, 3}) {
+		t.Fatalf("ADE grey: %v %+v %v", err, rep, d.Image().Pix)
+	}
+	if len(rep.Ambiguous) != 1 || rep.Ambiguous[0].Pixels != 2 || fmt.Sprint(rep.Ambiguous[0].IDs) != "[7 49]" {
+		t.Errorf("ambiguous %+v", rep.Ambiguous)
 	}
 	// The Cityscapes ids themselves, exported as gray, stay 1..4.
 	g := image.NewGray(image.Rect(0, 0, 4, 1))

@@ -74,7 +74,8 @@ type Set struct {
 	display   []Label    // Labels() order
 	byName    map[string]int
 	byColor   map[color.RGBA]uint8
-	unlabeled int // id or -1
+	shared    map[color.RGBA][]uint8 // colours several ids use
+	unlabeled int                    // id or -1
 	palette   color.Palette
 }
 
@@ -130,6 +131,18 @@ func NewSet(name, title string, labels []Label, unlabeled int) (*Set, error) {
 			if _, ok := s.byColor[l.Color]; !ok {
 				s.byColor[l.Color] = l.ID
 			}
+		}
+	}
+	count := map[color.RGBA][]uint8{}
+	for _, l := range ls {
+		count[l.Color] = append(count[l.Color], l.ID)
+	}
+	for c, ids := range count {
+		if len(ids) > 1 {
+			if s.shared == nil {
+				s.shared = map[color.RGBA][]uint8{}
+			}
+			s.shared[c] = ids
 		}
 	}
 	for _, l := range ls {
@@ -222,6 +235,20 @@ func (s *Set) ByColor(c color.RGBA) (uint8, bool) {
 	c.A = 255
 	id, ok := s.byColor[c]
 	return id, ok
+}
+
+// ColorIDs returns every id whose colour is c (alpha ignored), ascending:
+// more than one where the dataset's palette repeats a colour (ADE20K road
+// and skyscraper; Cityscapes' void ids, pole and polegroup).
+func (s *Set) ColorIDs(c color.RGBA) []uint8 {
+	c.A = 255
+	if ids, ok := s.shared[c]; ok {
+		return append([]uint8(nil), ids...)
+	}
+	if id, ok := s.byColor[c]; ok {
+		return []uint8{id}
+	}
+	return nil
 }
 
 // Unlabeled returns the id that means "no label" (SIFT Flow 0 = void, ADE20K 0,

@@ -288,3 +288,23 @@ func TestSIFTFlowMatchesDataset(t *testing.T) {
 		t.Errorf("parsed %d classes", n)
 	}
 }
+
+func TestColorIDs(t *testing.T) {
+	tests := []struct {
+		set  *Set
+		c    color.RGBA
+		want []uint8
+	}{
+		{ADE20K, rgb(140, 140, 140), []uint8{7, 49}},
+		{Cityscapes, rgb(0, 0, 0), []uint8{0, 1, 2, 3, 4}},
+		{Cityscapes, rgb(153, 153, 153), []uint8{17, 18}},
+		{SIFTFlow, rgb(135, 206, 235), []uint8{28}},
+		{SIFTFlow, rgb(1, 2, 3), nil},
+	}
+	for _, tc := range tests {
+		got := tc.set.ColorIDs(tc.c)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s.ColorIDs(%v) = %v, want %v", tc.set.Name, tc.c, got, tc.want)
+		}
+	}
+}
