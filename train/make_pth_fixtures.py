@@ -8,6 +8,7 @@ Outputs (committed; CI needs no Python):
 
 synth/internal/pth/testdata/   reader fixtures
     basic.pth, basic_legacy.pth    dtypes, strides, offsets, shared storage, scalars
+    basic_p4.pth, basic_p5_legacy.pth  the same with pickle protocols 4 and 5
     basic_expected.json            their values
     wrapped.pth, wrapped_legacy.pth  {'epoch': 3, 'state_dict': {'module.…': …}}
     module.pth, module_legacy.pth  a pickled nn.Module (must be refused)
@@ -66,8 +67,8 @@ PRESETS = {
 TINY = dict(ngf=1, nhidden=1)
 
 
-def save(obj, path, legacy=False):
-    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+def save(obj, path, legacy=False, protocol=2):
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
     print("%-50s %7d bytes" % (os.path.relpath(path, ROOT), os.path.getsize(path)))
 
 
@@ -352,6 +353,9 @@ def reader_fixtures():
     sd["expanded"] = torch.tensor([1.0, 2.0]).unsqueeze(1).expand(2, 3)  # stride 0
     save(sd, os.path.join(PTH, "basic.pth"))
     save(sd, os.path.join(PTH, "basic_legacy.pth"), legacy=True)
+    # Protocols 4 and 5: FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE.
+    save(sd, os.path.join(PTH, "basic_p4.pth"), protocol=4)
+    save(sd, os.path.join(PTH, "basic_p5_legacy.pth"), legacy=True, protocol=5)
     exp = collections.OrderedDict()
     for k, v in sd.items():
         exp[k] = {"shape": list(v.shape), "dtype": str(v.dtype).replace("torch.", ""),

@@ -37,6 +37,8 @@ func TestBasic(t *testing.T) {
 	for _, tc := range []struct{ file, format string }{
 		{"basic.pth", "zip"},
 		{"basic_legacy.pth", "legacy"},
+		{"basic_p4.pth", "zip"},
+		{"basic_p5_legacy.pth", "legacy"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			sd, err := Open(filepath.Join("testdata", tc.file))
