@@ -31,6 +31,7 @@ type Autosaver struct {
 	doc      *Document
 	lastSave time.Time
 	lastVer  uint64
+	lastMeta uint64
 }
 
 // NewAutosaver returns an autosaver for doc writing into dir (created if
@@ -48,7 +49,7 @@ func NewAutosaver(dir string, doc *Document, interval time.Duration) *Autosaver 
 // document's autosave is left alone; call Discard first to remove it.
 func (a *Autosaver) SetDocument(doc *Document) {
 	a.doc = doc
-	a.lastVer = doc.Version()
+	a.lastVer, a.lastMeta = doc.Version(), doc.meta
 	a.lastSave = a.Now()
 }
 
@@ -61,7 +62,7 @@ func (a *Autosaver) Path() string {
 // autosave and Interval has passed since then. It reports whether it wrote.
 func (a *Autosaver) Tick() (bool, error) {
 	d := a.doc
-	if d == nil || d.Version() == a.lastVer || !d.Modified() {
+	if d == nil || (d.Version() == a.lastVer && d.meta == a.lastMeta) || !d.Modified() {
 		return false, nil
 	}
 	now := a.Now()
@@ -76,11 +77,11 @@ func (a *Autosaver) Save() error {
 	if err := os.MkdirAll(a.Dir, 0o755); err != nil {
 		return err
 	}
-	v := a.doc.Version()
+	v, m := a.doc.Version(), a.doc.meta
 	if err := writeFileAtomic(a.Path(), a.doc.Save); err != nil {
 		return err
 	}
-	a.lastVer, a.lastSave = v, a.Now()
+	a.lastVer, a.lastMeta, a.lastSave = v, m, a.Now()
 	return nil
 }
 

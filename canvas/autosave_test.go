@@ -56,6 +56,17 @@ func TestAutosaver(t *testing.T) {
 		t.Error("recovered document differs")
 	}
 
+	// A style change alone is autosaved too.
+	d.Style.Seed = 7
+	d.MetaChanged()
+	if !d.Modified() {
+		t.Error("style change not counted as modified")
+	}
+	clock.Advance(time.Minute)
+	tick(true)
+	clock.Advance(time.Minute)
+	tick(false)
+
 	// Saved by the user: no autosave needed.
 	d.BrushTo(pt(20, 20), 3, tree)
 	d.MarkSaved()

@@ -51,6 +51,8 @@ type Document struct {
 	id           string
 	version      uint64
 	savedVersion uint64
+	meta         uint64 // counts MetaChanged calls
+	savedMeta    uint64
 
 	hist history
 
@@ -159,13 +161,17 @@ func (d *Document) Image() *image.Paletted { return d.img }
 // Version changes, to a larger number, whenever the pixels may have changed.
 func (d *Document) Version() uint64 { return d.version }
 
-// Modified reports whether the pixels changed since the document was created,
-// loaded or last saved with Save/SaveFile. Style and model changes are not
-// tracked.
-func (d *Document) Modified() bool { return d.version != d.savedVersion }
+// Modified reports whether the pixels changed, or MetaChanged was called,
+// since the document was created, loaded or last saved with SaveFile.
+func (d *Document) Modified() bool { return d.version != d.savedVersion || d.meta != d.savedMeta }
 
 // MarkSaved records the current state as saved.
-func (d *Document) MarkSaved() { d.savedVersion = d.version }
+func (d *Document) MarkSaved() { d.savedVersion, d.savedMeta = d.version, d.meta }
+
+// MetaChanged records that Style or ModelID changed, so that the document
+// counts as modified and is autosaved, without changing Version (which
+// would make the renderer redraw).
+func (d *Document) MetaChanged() { d.meta++ }
 
 // SetUndoLimits changes the history bounds (bytes of pixels kept, and steps).
 // Values below 1 keep the current bound.

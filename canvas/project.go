@@ -415,11 +415,11 @@ func idsOf(img image.Image) (*image.Paletted, bool) {
 // same directory is written, synced and renamed over path, so a crash leaves
 // either the old file or the new one. The document is then marked saved.
 func (d *Document) SaveFile(path string) error {
-	v := d.version
+	v, m := d.version, d.meta
 	if err := writeFileAtomic(path, d.Save); err != nil {
 		return err
 	}
-	d.savedVersion = v
+	d.savedVersion, d.savedMeta = v, m
 	return nil
 }
 
