@@ -69,26 +69,28 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
-// BenchmarkMicroKernel measures the 6×16 kernel alone on L1-resident
-// operands: the ceiling that the blocked driver can approach.
+// BenchmarkMicroKernel measures the 6×16 and 4×16 kernels alone on
+// L1-resident operands: the ceiling that the blocked driver can approach.
 func BenchmarkMicroKernel(b *testing.B) {
 	const k = 256
 	rng := rand.New(rand.NewPCG(2, 2))
 	a := randSlice(rng, k*mr)
 	bp := randSlice(rng, k*nr)
 	c := make([]float32, mr*nr)
-	flops := 2.0 * mr * nr * k
-	for _, asm := range []bool{true, false} {
-		if asm && !useAsm {
-			continue
-		}
-		b.Run(fmt.Sprintf("asm=%v", asm), func(b *testing.B) {
-			cpu0 := cpuSeconds()
-			for range b.N {
-				microKernel(asm, k, a, 1, mr, bp, c, nr, true)
+	for _, rows := range []int{mr, 4} {
+		for _, asm := range []bool{true, false} {
+			if asm && !useAsm {
+				continue
 			}
-			report(b, flops, cpu0)
-		})
+			flops := 2.0 * float64(rows) * nr * k
+			b.Run(fmt.Sprintf("rows=%d/asm=%v", rows, asm), func(b *testing.B) {
+				cpu0 := cpuSeconds()
+				for range b.N {
+					microKernel(asm, rows, k, a, 1, mr, bp, c, nr, true)
+				}
+				report(b, flops, cpu0)
+			})
+		}
 	}
 }
 

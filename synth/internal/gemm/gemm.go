@@ -199,35 +199,51 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 	}
 }
 
+// groupRows is the size (6 or 4) of the next row group when left rows of
+// an A block remain. Runs of 6 end in 4 or 4+4 rather than a padded 6, so
+// any even count is covered with no wasted rows (16 = 6+6+4, 32 = 6·4+4+4)
+// and an odd one wastes one.
+func groupRows(left int) int {
+	if left <= 4 || left == 7 || left == 8 {
+		return 4
+	}
+	return mr
+}
+
 // macroKernel multiplies the mcur×kcur block of A (in place, row stride
 // lda) by the packed kcur×ncur B block b (slivers of kcur×nr, one after the
-// other) into C. The B sliver is the
-// outer loop so that it stays in L1 while every row group of the A block
-// passes by it.
+// other) into C. The B sliver is the outer loop so that it stays in L1
+// while every row group of the A block passes by it.
 func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int, b, c []float32, ldc int, acc bool) {
-	full := mcur / mr * mr
-	if full < mcur {
-		// The kernel always computes mr rows; give the ragged last group
-		// zero rows to read instead of whatever follows A.
-		packA(ws.a, mcur-full, kcur, a[full*lda:], lda)
+	// A last group with fewer rows than its kernel must not read whatever
+	// follows A: give it zero-padded rows (packed: element (i, p) at
+	// ws.a[p*mr+i]).
+	last := 0
+	for ir := 0; ir < mcur; ir += groupRows(mcur - ir) {
+		last = ir
+	}
+	if g := groupRows(mcur - last); mcur-last < g {
+		packA(ws.a, mcur-last, kcur, a[last*lda:], lda)
 	}
 	for jr := 0; jr < ncur; jr += nr {
 		nw := min(nr, ncur-jr)
 		bp := b[jr*kcur : jr*kcur+kcur*nr]
-		for ir := 0; ir < mcur; ir += mr {
+		for ir := 0; ir < mcur; {
+			g := groupRows(mcur - ir)
+			h := min(g, mcur-ir)
 			as, rs, cs := a[ir*lda:], lda, 1
-			if ir == full {
+			if h < g {
 				as, rs, cs = ws.a, 1, mr
 			}
-			if ir < full && nw == nr {
-				microKernel(asm, kcur, as, rs, cs, bp, c[ir*ldc+jr:], ldc, acc)
+			if h == g && nw == nr {
+				microKernel(asm, g, kcur, as, rs, cs, bp, c[ir*ldc+jr:], ldc, acc)
+				ir += g
 				continue
 			}
 			// Edge tile: compute the full tile into scratch and copy out
 			// only the part inside C.
-			mh := min(mr, mcur-ir)
-			microKernel(asm, kcur, as, rs, cs, bp, ws.tile[:], nr, false)
-			for i := 0; i < mh; i++ {
+			microKernel(asm, g, kcur, as, rs, cs, bp, ws.tile[:], nr, false)
+			for i := 0; i < h; i++ {
 				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nw]
 				src := ws.tile[i*nr : i*nr+nw]
 				if acc {
@@ -238,25 +254,30 @@ func macroKernel(ws *workspace, asm bool, a []float32, lda, mcur, ncur, kcur int
 					copy(dst, src)
 				}
 			}
+			ir += g
 		}
 	}
 }
 
-// microKernel computes the mr×nr tile C (+)= A·B, reading element (i, p) of
-// A at a[i*rsa + p*csa] (rsa = lda, csa = 1 in place; rsa = 1, csa = mr for
-// a packed group) and row p of B at b[p*nr:] (a packed sliver).
-func microKernel(asm bool, k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
-	// The kernels read a[:(mr-1)*rsa+(k-1)*csa+1], b[:k*nr] and write
-	// c[i*ldc : i*ldc+nr] for i < mr. The callers size the slices; these
+// microKernel computes the rows×nr tile C (+)= A·B (rows is 6 or 4),
+// reading element (i, p) of A at a[i*rsa + p*csa] (rsa = lda, csa = 1 in
+// place; rsa = 1, csa = mr for a packed group) and row p of B at b[p*nr:]
+// (a packed sliver).
+func microKernel(asm bool, rows, k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
+	// The kernels read a[:(rows-1)*rsa+(k-1)*csa+1], b[:k*nr] and write
+	// c[i*ldc : i*ldc+nr] for i < rows. The callers size the slices; these
 	// checks turn a driver bug into a panic instead of memory corruption.
-	_ = a[(mr-1)*rsa+(k-1)*csa]
+	_ = a[(rows-1)*rsa+(k-1)*csa]
 	_ = b[k*nr-1]
-	_ = c[(mr-1)*ldc+nr-1]
-	if asm {
+	_ = c[(rows-1)*ldc+nr-1]
+	switch {
+	case !asm:
+		kernelGo(rows, k, a, rsa, csa, b, c, ldc, acc)
+	case rows == mr:
 		sgemmKernelAsm(k, &a[0], rsa, csa, &b[0], nr, &c[0], ldc, acc)
-		return
+	default:
+		sgemmKernel4Asm(k, &a[0], rsa, csa, &b[0], nr, &c[0], ldc, acc)
 	}
-	kernelGo(k, a, rsa, csa, b, c, ldc, acc)
 }
 
 // packB copies the kc×nc block of B into nr-wide slivers, each kc×nr and
@@ -302,51 +323,48 @@ func packA(dst []float32, h, kc int, a []float32, lda int) {
 	}
 }
 
-// kernelGo is the portable micro-kernel, with the contract of microKernel:
-// used on other architectures, on CPUs without AVX2/FMA, and in tests as the
-// second opinion. It walks the 6×16 tile in 3×4 pieces: twelve scalar
-// accumulators plus seven operands stay in registers on arm64 (32 FP
-// registers, each update fused into one FMADDS) and nearly so on amd64. A
-// whole-tile array accumulator would live in memory and run several times
-// slower.
-func kernelGo(k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
+// kernelGo is the portable micro-kernel, with the contract of microKernel
+// for any even rows: used on other architectures, on CPUs without AVX2/FMA,
+// and in tests as the second opinion. It walks the tile in 2×4 pieces:
+// eight scalar accumulators plus six operands fit the 15 usable XMM
+// registers of Go's amd64 ABI as well as arm64's 32 (where each update
+// becomes one FMADDS). Larger pieces spill on amd64, and a whole-tile array
+// accumulator lives in memory everywhere.
+func kernelGo(rows, k int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
 	b = b[:k*nr]
-	for i := 0; i < mr; i += 3 {
+	for i := 0; i < rows; i += 2 {
 		a0 := a[i*rsa:]
 		a1 := a[(i+1)*rsa:]
-		a2 := a[(i+2)*rsa:]
 		for j := 0; j < nr; j += 4 {
-			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23 float32
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			bj := b[j:]
 			for p := 0; p < k; p++ {
 				bp := (*[4]float32)(bj[p*nr:])
 				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-				x := a0[p*csa]
+				x, y := a0[p*csa], a1[p*csa]
 				c00 += x * b0
 				c01 += x * b1
 				c02 += x * b2
 				c03 += x * b3
-				x = a1[p*csa]
-				c10 += x * b0
-				c11 += x * b1
-				c12 += x * b2
-				c13 += x * b3
-				x = a2[p*csa]
-				c20 += x * b0
-				c21 += x * b1
-				c22 += x * b2
-				c23 += x * b3
+				c10 += y * b0
+				c11 += y * b1
+				c12 += y * b2
+				c13 += y * b3
 			}
-			rows := [3][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}}
-			for r := range rows {
-				dst := (*[4]float32)(c[(i+r)*ldc+j:])
-				if acc {
-					for q := range dst {
-						dst[q] += rows[r][q]
-					}
-				} else {
-					*dst = rows[r]
-				}
+			d0 := (*[4]float32)(c[i*ldc+j:])
+			d1 := (*[4]float32)(c[(i+1)*ldc+j:])
+			if acc {
+				d0[0] += c00
+				d0[1] += c01
+				d0[2] += c02
+				d0[3] += c03
+				d1[0] += c10
+				d1[1] += c11
+				d1[2] += c12
+				d1[3] += c13
+			} else {
+				*d0 = [4]float32{c00, c01, c02, c03}
+				*d1 = [4]float32{c10, c11, c12, c13}
 			}
 		}
 	}

@@ -107,7 +107,8 @@ func (p *problem) cCopy() []float32 { return append([]float32(nil), p.c0...) }
 var shapes = [][3]int{
 	{1, 1, 1}, {1, 16, 1}, {6, 1, 1}, {1, 1, 300}, {6, 16, 1}, {6, 16, 4}, {6, 16, 5},
 	{5, 15, 7}, {7, 17, 9}, {13, 33, 3}, {12, 32, 16}, {4, 24, 17}, {11, 47, 8},
-	{113, 16, 288}, {14, 256, 2304}, {227, 32, 144},
+	{113, 16, 288}, {14, 256, 2304}, {227, 32, 144}, {2, 16, 9}, {3, 16, 9}, {8, 16, 9},
+	{16, 40, 30}, {32, 33, 20}, {7, 17, 3},
 	{1, 100, 37}, {100, 1, 37}, {13, 13, 13}, {31, 97, 129},
 	{3, 4096, 144}, {16, 1024, 288}, {32, 300, 306}, {64, 64, 576},
 	{130, 70, 257}, {129, 1537, 33}, {256, 64, 2304}, {17, 3100, 520},
@@ -167,37 +168,56 @@ func TestSgemmSmallBlocks(t *testing.T) {
 	}
 }
 
-// TestKernelsAgree runs single tiles through both micro-kernels, with A in
-// place (row stride lda) and packed (groups of mr), and checks that the
-// kernel writes nothing outside its tile. The two may differ only by FMA
-// rounding, so the bound is tight.
+// TestKernelsAgree runs single tiles through the micro-kernels (6 and 4
+// rows, assembly and portable), with A in place (row stride lda) and packed
+// (groups of mr), and checks that no kernel writes outside its tile. They
+// may differ only by FMA rounding, so the bound is tight.
 func TestKernelsAgree(t *testing.T) {
 	if !useAsm {
 		t.Skip("no AVX2/FMA")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 256} {
-		for _, layout := range []struct {
-			name     string
-			rsa, csa int
-		}{{"in place", k + 3, 1}, {"packed", 1, mr}} {
-			for _, acc := range []bool{false, true} {
-				a := randSlice(rng, (mr-1)*layout.rsa+(k-1)*layout.csa+1)
-				b := randSlice(rng, k*nr)
-				c0 := randSlice(rng, mr*2*nr)
-				cg := append([]float32(nil), c0...)
-				ca := append([]float32(nil), c0...)
-				kernelGo(k, a, layout.rsa, layout.csa, b, cg, 2*nr, acc)
-				sgemmKernelAsm(k, &a[0], layout.rsa, layout.csa, &b[0], nr, &ca[0], 2*nr, acc)
-				for i := range cg {
-					if d := math.Abs(float64(cg[i] - ca[i])); d > 1e-5*float64(k) {
-						t.Fatalf("k=%d %s acc=%v: element %d: go %v asm %v", k, layout.name, acc, i, cg[i], ca[i])
-					}
-					if i%(2*nr) >= nr && (ca[i] != c0[i] || cg[i] != c0[i]) {
-						t.Fatalf("k=%d %s: kernel wrote outside its tile at %d", k, layout.name, i)
+	for _, rows := range []int{mr, 4} {
+		for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 256} {
+			for _, layout := range []struct {
+				name     string
+				rsa, csa int
+			}{{"in place", k + 3, 1}, {"packed", 1, mr}} {
+				for _, acc := range []bool{false, true} {
+					a := randSlice(rng, (mr-1)*layout.rsa+(k-1)*layout.csa+1)
+					b := randSlice(rng, k*nr)
+					c0 := randSlice(rng, mr*2*nr)
+					cg := append([]float32(nil), c0...)
+					ca := append([]float32(nil), c0...)
+					microKernel(false, rows, k, a, layout.rsa, layout.csa, b, cg, 2*nr, acc)
+					microKernel(true, rows, k, a, layout.rsa, layout.csa, b, ca, 2*nr, acc)
+					for i := range cg {
+						if d := math.Abs(float64(cg[i] - ca[i])); d > 1e-5*float64(k) {
+							t.Fatalf("rows=%d k=%d %s acc=%v: element %d: go %v asm %v", rows, k, layout.name, acc, i, cg[i], ca[i])
+						}
+						if (i%(2*nr) >= nr || i/(2*nr) >= rows) && (ca[i] != c0[i] || cg[i] != c0[i]) {
+							t.Fatalf("rows=%d k=%d %s: kernel wrote outside its tile at %d", rows, k, layout.name, i)
+						}
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestGroupRows(t *testing.T) {
+	for m := 1; m <= 40; m++ {
+		used, groups := 0, 0
+		for ir := 0; ir < m; ir += groupRows(m - ir) {
+			used += groupRows(m - ir)
+			groups++
+		}
+		want := m % 2 // odd counts pad one row; even ones none
+		if m < 4 {
+			want = 4 - m // the smallest kernel has 4 rows
+		}
+		if waste := used - m; waste != want {
+			t.Errorf("m=%d: %d groups cover %d rows", m, groups, used)
 		}
 	}
 }

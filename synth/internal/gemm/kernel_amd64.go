@@ -14,6 +14,11 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func sgemmKernelAsm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
+// sgemmKernel4Asm is sgemmKernelAsm for a 4×16 tile.
+//
+//go:noescape
+func sgemmKernel4Asm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
 // packBAsm packs panels full 16-wide slivers of kc rows of B (see packB);
 // kc and panels must be at least 1.
 //

@@ -11,6 +11,11 @@ func sgemmKernelAsm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *flo
 	panic("gemm: no assembly kernel on this architecture")
 }
 
+// sgemmKernel4Asm is never called when useAsm is false.
+func sgemmKernel4Asm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool) {
+	panic("gemm: no assembly kernel on this architecture")
+}
+
 // packBAsm is never called when useAsm is false.
 func packBAsm(kc, panels int, b *float32, ldb int, dst *float32) {
 	panic("gemm: no assembly packer on this architecture")

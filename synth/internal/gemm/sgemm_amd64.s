@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// One k step of the 6x16 tile: two ymm of B, six broadcasts of A (rows at
-// SI, SI+rs, SI+2rs, R11, R11+rs, R11+2rs with rs in R8), twelve FMAs into
-// Y0..Y11, then every pointer moves one step along k. Two broadcast
-// registers alternate so that consecutive broadcasts never wait on a
-// register still being read.
-#define STEP \
+// One k step of a 6x16 (STEP6) or 4x16 (STEP4) tile: two ymm of B, one
+// broadcast of A per row (rows at SI, SI+rs, SI+2rs, R11, R11+rs, R11+2rs
+// with rs in R8), two FMAs per row into Y0..Y11, then every pointer moves
+// one step along k. Two broadcast registers alternate so that consecutive
+// broadcasts never wait on a register still being read.
+#define STEP6 \
 	VMOVUPS (DI), Y12; \
 	VMOVUPS 32(DI), Y13; \
 	VBROADCASTSS (SI), Y14; \
@@ -86,29 +86,29 @@ TEXT ·sgemmKernelAsm(SB), NOSPLIT, $0-65
 	// Four k steps per iteration keep the loop overhead small next to 48 FMAs.
 	MOVQ CX, BX
 	SHRQ $2, BX
-	JZ   tail
+	JZ   tail6
 
-loop4:
-	STEP
-	STEP
-	STEP
-	STEP
+loop6_4:
+	STEP6
+	STEP6
+	STEP6
+	STEP6
 	DECQ BX
-	JNZ  loop4
+	JNZ  loop6_4
 
-tail:
+tail6:
 	ANDQ $3, CX
-	JZ   store
+	JZ   store6
 
-loop1:
-	STEP
+loop6_1:
+	STEP6
 	DECQ CX
-	JNZ  loop1
+	JNZ  loop6_1
 
-store:
+store6:
 	MOVBLZX acc+64(FP), AX
 	TESTL AX, AX
-	JZ   overwrite
+	JZ   overwrite6
 	VADDPS 0(DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 	VMOVUPS Y0, 0(DX)
@@ -141,7 +141,7 @@ store:
 	VZEROUPPER
 	RET
 
-overwrite:
+overwrite6:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R9, DX
@@ -159,6 +159,130 @@ overwrite:
 	ADDQ R9, DX
 	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+// The 4-row kernel exists so that row counts that are not multiples of 6
+// (Cout = 16, 32 in channels-first products) split into groups of 6 and 4
+// with no padding rows. Its 8 accumulators are just enough FMA chains for
+// two pipes at Zen 3's 4-cycle FMA latency.
+#define STEP4 \
+	VMOVUPS (DI), Y12; \
+	VMOVUPS 32(DI), Y13; \
+	VBROADCASTSS (SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS (SI)(R8*1), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS (SI)(R8*2), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS (R11), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	ADDQ R13, DI; \
+	ADDQ R12, SI; \
+	ADDQ R12, R11
+
+// func sgemmKernel4Asm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
+TEXT ·sgemmKernel4Asm(SB), NOSPLIT, $0-65
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R8
+	SHLQ $2, R8
+	MOVQ csa+24(FP), R12
+	SHLQ $2, R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R13
+	SHLQ $2, R13
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9
+	LEAQ (SI)(R8*2), R11
+	ADDQ R8, R11
+
+	// Prefetch the C tile, as in the 6-row kernel.
+	MOVQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 63(R10)
+	ADDQ R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 63(R10)
+	ADDQ R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 63(R10)
+	ADDQ R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 63(R10)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail4
+
+loop4_4:
+	STEP4
+	STEP4
+	STEP4
+	STEP4
+	DECQ BX
+	JNZ  loop4_4
+
+tail4:
+	ANDQ $3, CX
+	JZ   store4
+
+loop4_1:
+	STEP4
+	DECQ CX
+	JNZ  loop4_1
+
+store4:
+	MOVBLZX acc+64(FP), AX
+	TESTL AX, AX
+	JZ   overwrite4
+	VADDPS 0(DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R9, DX
+	VADDPS 0(DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+overwrite4:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
 
