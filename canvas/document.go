@@ -93,11 +93,7 @@ func New(set *palette.Set, w, h int, fill uint8) (*Document, error) {
 		return nil, fmt.Errorf("canvas: fill id %d is not a label of %s", fill, set.Title)
 	}
 	img := image.NewPaletted(image.Rect(0, 0, w, h), set.Palette())
-	if fill != 0 {
-		for i := range img.Pix {
-			img.Pix[i] = fill
-		}
-	}
+	fillBytes(img.Pix, fill)
 	return newDocument(set, img), nil
 }
 
@@ -106,7 +102,6 @@ func newDocument(set *palette.Set, img *image.Paletted) *Document {
 	img.Palette = set.Palette()
 	d := &Document{img: img, set: set, version: nextVersion()}
 	d.savedVersion = d.version
-	d.Background = set.Labels()[0].ID
 	if u, ok := set.Unlabeled(); ok {
 		d.Background = u
 	} else if len(img.Pix) > 0 {
