@@ -209,6 +209,10 @@ func Import(opts ImportOptions) (*Model, error) {
 		tmp.Close()
 		return nil, fmt.Errorf("%s: %v", opts.Out, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 is for secrets, not models
+		tmp.Close()
+		return nil, err
+	}
 	if err := tmp.Close(); err != nil {
 		return nil, err
 	}
