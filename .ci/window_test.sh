@@ -10,14 +10,15 @@
 #                      (ui/cmd/spadework-harness, demo generator).
 #   WINDOW_TEST_ARGS   extra arguments for the binary.
 #   WINDOW_TEST_OUT    where screenshots go (default: /tmp/spadework-window-test).
-#   WINDOW_TEST_LABEL  palette label to paint with (default: sea).
+#   WINDOW_TEST_LABEL  palette label to paint with (default: tree, which the
+#                      starter landscape does not use).
 #   WINDOW_TEST_DISPLAY  X display number (default 99).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 
 OUT=${WINDOW_TEST_OUT:-${TMPDIR:-/tmp}/spadework-window-test}
-LABEL=${WINDOW_TEST_LABEL:-sea}
+LABEL=${WINDOW_TEST_LABEL:-tree}
 DISP=${WINDOW_TEST_DISPLAY:-99}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

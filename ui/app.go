@@ -63,8 +63,14 @@ type Options struct {
 	Threads int
 	// FyneDialogs forces Fyne's file dialogs (see EnvFyneDialogs).
 	FyneDialogs bool
-	// Seed is the first random style's seed; 0 picks one.
+	// Seed is the first random style's seed; 0 starts with the model's
+	// first preset (or a random seed when it has none).
 	Seed uint64
+	// NoThumbnails skips rendering thumbnails for presets that have none.
+	NoThumbnails bool
+	// Blank starts with an empty (all sky) painting instead of the starter
+	// landscape.
+	Blank bool
 }
 
 // Run starts the application and blocks until its window is closed or ctx
@@ -132,6 +138,9 @@ type App struct {
 	lastErr     string
 	lastElapsed time.Duration
 
+	ctx context.Context // what Start was given; a model switch restarts with it
+	bg  sync.WaitGroup  // background jobs (thumbnails) that Stop waits for
+
 	// do runs f on the UI goroutine; fyne.Do, replaced in tests.
 	do func(f func())
 
@@ -175,6 +184,13 @@ func New(fa fyne.App, opts Options) (*App, error) {
 	d, err := canvas.New(set, opts.DocSize, opts.DocSize, defaultFill(set))
 	if err != nil {
 		return nil, err
+	}
+	if !opts.Blank {
+		// A starter landscape shows what the app does before the first
+		// stroke; it is not unsaved work.
+		if sd, err := canvas.FromImage(set, thumbScene(set, opts.DocSize, opts.DocSize)); err == nil {
+			d = sd
+		}
 	}
 	a.doc = wrapDoc(d)
 	a.build()
@@ -249,7 +265,7 @@ func (a *App) build() {
 
 	left := container.NewBorder(widget.NewLabelWithStyle("Labels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, a.pal.scroll)
 	right := container.NewVScroll(a.style.content)
-	right.SetMinSize(fyne.NewSize(220, 200))
+	right.SetMinSize(fyne.NewSize(4*thumbW+3*theme.Padding()+2*theme.Padding()+12, 200))
 	body := container.NewBorder(nil, nil, left, right, a.center)
 	a.win.SetContent(container.NewBorder(a.buildToolbar(), status, nil, nil, body))
 	a.win.SetMainMenu(a.buildMenu())
@@ -259,13 +275,19 @@ func (a *App) build() {
 
 func (a *App) buildToolbar() fyne.CanvasObject {
 	icons := [numTools]fyne.Resource{brushIcon, lineIcon, rectIcon, fillIcon, pickIcon, eraserIcon}
-	keys := [numTools]string{"B", "L", "R", "F", "I", "E"}
+	hints := [numTools]string{
+		"Brush (B): paint the selected label; drag for a stroke, [ and ] change the size",
+		"Line (L): drag a straight line of the brush's width",
+		"Rectangle: drag a filled rectangle",
+		"Fill (F): click to fill a connected region with the selected label",
+		"Eyedropper (I): click to pick the label under the pointer",
+		"Eraser (E): paint the unlabeled class",
+	}
 	var tools []fyne.CanvasObject
 	for t := Tool(0); t < numTools; t++ {
 		t := t
-		b := widget.NewButtonWithIcon(t.String(), icons[t], func() { a.setTool(t) })
-		_ = keys[t]
-		a.toolBtns[t] = b
+		b := newHintButton(t.String(), icons[t], hints[t], a.hint, func() { a.setTool(t) })
+		a.toolBtns[t] = &b.Button
 		tools = append(tools, b)
 	}
 	a.sizeLabel = widget.NewLabel("16 px")
@@ -274,9 +296,9 @@ func (a *App) buildToolbar() fyne.CanvasObject {
 	a.sizeSlider.Value = 16
 	a.sizeSlider.OnChanged = func(v float64) { a.setBrushSize(int(v)) }
 	sizeBox := container.NewBorder(nil, nil, widget.NewLabel("Size"), a.sizeLabel, a.sizeSlider)
-	viewBtn := widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), a.toggleView)
-	undoBtn := widget.NewButtonWithIcon("", theme.ContentUndoIcon(), a.undo)
-	redoBtn := widget.NewButtonWithIcon("", theme.ContentRedoIcon(), a.redo)
+	viewBtn := newHintButton("", theme.ViewFullScreenIcon(), "Layout (V): side by side, painting only, photo only", a.hint, a.toggleView)
+	undoBtn := newHintButton("", theme.ContentUndoIcon(), "Undo (Ctrl+Z)", a.hint, a.undo)
+	redoBtn := newHintButton("", theme.ContentRedoIcon(), "Redo (Ctrl+Shift+Z)", a.hint, a.redo)
 	left := container.NewHBox(append(tools, widget.NewSeparator(), undoBtn, redoBtn)...)
 	right := container.NewHBox(widget.NewSeparator(), viewBtn)
 	sizeWrap := container.NewGridWrap(fyne.NewSize(260, sizeBox.MinSize().Height), sizeBox)
@@ -322,7 +344,8 @@ func (a *App) setGenerator(g Generator) error {
 	}
 	a.pal.setLabels(set)
 	a.selectLabel(defaultBrush(set))
-	a.style.setPresets(presetsWithThumbs(g.Styles(), a.opts.Thumbnails), g.ZDim())
+	presetList := presetsWithThumbs(g.Styles(), a.opts.Thumbnails)
+	a.style.setPresets(presetList, g.ZDim())
 	seed := a.opts.Seed
 	if seed == 0 {
 		seed = rand.Uint64() % 100000
@@ -336,7 +359,7 @@ func (a *App) setGenerator(g Generator) error {
 	}
 	a.modelLabel.SetText(fmt.Sprintf("%s · %d×%d", g.Name(), w, h))
 	if running {
-		a.Start(context.Background())
+		a.Start(a.ctx)
 	}
 	a.pendingEdit = true
 	a.maybeSubmit()
@@ -346,15 +369,24 @@ func (a *App) setGenerator(g Generator) error {
 // Start runs the render worker until ctx ends or Stop is called, and
 // renders the painting.
 func (a *App) Start(ctx context.Context) {
+	a.ctx = ctx
 	ctx, cancel := context.WithCancel(ctx)
 	a.stopWorker = cancel
 	done := make(chan struct{})
 	a.workerDone = done
-	w := a.worker
+	w, g := a.worker, a.gen
+	presets := presetsWithThumbs(g.Styles(), a.opts.Thumbnails)
 	go func() {
 		defer close(done)
 		_ = w.Run(ctx)
 	}()
+	if !a.opts.NoThumbnails {
+		a.bg.Add(1)
+		go func() {
+			defer a.bg.Done()
+			a.renderThumbs(ctx, g, w, presets)
+		}()
+	}
 	a.pendingEdit = true
 	a.inflight = false
 	a.maybeSubmit()
@@ -368,6 +400,7 @@ func (a *App) Stop() {
 	if a.stopWorker != nil {
 		a.stopWorker()
 		<-a.workerDone
+		a.bg.Wait()
 		a.stopWorker = nil
 	}
 	if a.auto != nil {

@@ -31,7 +31,7 @@ func newTestApp(t *testing.T, docSize int) *testApp {
 	t.Helper()
 	fa := test.NewTempApp(t)
 	gen := NewDemoGenerator(palette.SIFTFlow, 64, 64)
-	a, err := New(fa, Options{Generator: gen, DocSize: docSize, DataDir: t.TempDir(), FyneDialogs: true, Seed: 7})
+	a, err := New(fa, Options{Generator: gen, DocSize: docSize, DataDir: t.TempDir(), FyneDialogs: true, Seed: 7, Blank: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -394,11 +394,58 @@ var ModelLoader = func(path string) (Generator, error) {
 	return NewModelGenerator(m)
 }
 
-// openModel loads a model off the UI goroutine and switches to it.
+// openModel loads a model off the UI goroutine and switches to it. A
+// PyTorch checkpoint is first converted to the native format, after asking
+// which dataset it was trained on.
 func (a *App) openModel(path string) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".pth" || ext == ".pt" {
+		a.importCheckpoint(path)
+		return
+	}
+	a.loadModel(path, func() (Generator, error) { return ModelLoader(path) })
+}
+
+func (a *App) importCheckpoint(path string) {
+	preset := widget.NewSelect(synth.Presets(), nil)
+	preset.SetSelected(synth.Presets()[0])
+	vae := widget.NewCheck("Trained with --use_vae (has a style encoder)", nil)
+	enc := widget.NewEntry()
+	enc.SetPlaceHolder("optional: latest_net_E.pth beside it")
+	if e := filepath.Join(filepath.Dir(path), "latest_net_E.pth"); fileExists(e) {
+		enc.SetText(e)
+		vae.SetChecked(true)
+	}
+	out := strings.TrimSuffix(path, filepath.Ext(path)) + ".safetensors"
+	dialog.ShowForm("Import SPADE checkpoint", "Import", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Dataset", preset),
+		widget.NewFormItem("", vae),
+		widget.NewFormItem("Encoder", enc),
+		widget.NewFormItem("Writes", widget.NewLabel(filepath.Base(out))),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		opts := synth.ImportOptions{Preset: preset.Selected, NetG: path, NetE: enc.Text, Out: out, VAE: vae.Checked}
+		a.loadModel(path, func() (Generator, error) {
+			m, err := synth.Import(opts)
+			if err != nil {
+				return nil, err
+			}
+			return NewModelGenerator(m)
+		})
+	}, a.win)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func (a *App) loadModel(path string, load func() (Generator, error)) {
 	a.hint("Loading model " + path + "…")
 	go func() {
-		g, err := ModelLoader(path)
+		g, err := load()
 		a.do(func() {
 			if err != nil {
 				a.showError(err)

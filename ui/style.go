@@ -73,21 +73,21 @@ func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
 		s.changed()
 	}
 	s.photoThumb = &fynecanvas.Image{FillMode: fynecanvas.ImageFillContain}
-	s.photoThumb.SetMinSize(fyne.NewSquareSize(48))
+	s.photoThumb.SetMinSize(fyne.NewSquareSize(36))
 	s.photoBtn = widget.NewButtonWithIcon("Style photo…", theme.FileImageIcon(), func() {
 		if s.onPhoto != nil {
 			s.onPhoto()
 		}
 	})
-	s.gallery = container.New(layout.NewGridWrapLayout(fyne.NewSize(64, 80)))
+	s.gallery = container.New(layout.NewGridWrapLayout(fyne.NewSize(thumbW, thumbH)))
 
 	slots := container.NewHBox(s.slotBtns[0], s.slotThumbs[0], layout.NewSpacer(), s.slotThumbs[1], s.slotBtns[1])
 	s.content = container.NewVBox(
 		widget.NewLabelWithStyle("Style", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewBorder(nil, nil, nil, random, s.seedEntry),
+		container.NewBorder(nil, nil, s.photoThumb, nil, s.photoBtn),
 		widget.NewLabel("Presets"),
 		s.gallery,
-		container.NewBorder(nil, nil, s.photoThumb, nil, s.photoBtn),
 		widget.NewSeparator(),
 		widget.NewLabel("Blend between A and B"),
 		slots,
@@ -104,6 +104,9 @@ func (s *stylePanel) setPresets(presets []StylePreset, zdim int) {
 	s.presetBtns = nil
 	for _, p := range presets {
 		p := p
+		if p.Thumbnail == nil {
+			p.Thumbnail = zThumb(p.Z)
+		}
 		b := newThumbButton(p.Name, p.Thumbnail, func() {
 			s.pick(styleChoice{Kind: "preset", Name: p.Name, Z: p.Z, Thumb: p.Thumbnail})
 		})
@@ -111,6 +114,23 @@ func (s *stylePanel) setPresets(presets []StylePreset, zdim int) {
 		s.gallery.Add(b)
 	}
 	s.gallery.Refresh()
+}
+
+// setThumb replaces a preset's placeholder thumbnail with a rendering.
+func (s *stylePanel) setThumb(name string, img image.Image) {
+	for _, b := range s.presetBtns {
+		if b.name == name {
+			b.img = img
+			b.Refresh()
+		}
+	}
+	for i := range s.slots {
+		if s.slots[i].Kind == "preset" && s.slots[i].Name == name {
+			s.slots[i].Thumb = img
+			s.slotThumbs[i].Image = img
+			s.slotThumbs[i].Refresh()
+		}
+	}
 }
 
 func (s *stylePanel) setActive(i int) {
@@ -185,7 +205,15 @@ func (s *stylePanel) current() styleChoice {
 
 // seedThumb is a small colour chip standing for a random style.
 func seedThumb(seed uint64) image.Image {
-	z := RandomStyle(seed, 6)
+	return zThumb(RandomStyle(seed, 6))
+}
+
+// zThumb is a colour chip made from a style vector's first values: a
+// placeholder until a real thumbnail is rendered.
+func zThumb(z []float32) image.Image {
+	for len(z) < 6 {
+		z = append(z, 0)
+	}
 	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
 	for i := 0; i < 4; i++ {
 		c := func(v float32) uint8 { return uint8(min(max(128+50*v, 0), 255)) }
@@ -244,8 +272,17 @@ type thumbRenderer struct {
 	text  *fynecanvas.Text
 }
 
+// Preset cells: four to a row in the style panel.
+const thumbW, thumbH = 62, 78
+
 func (r *thumbRenderer) Layout(size fyne.Size) {
 	r.frame.Resize(size)
+	// Long names are shortened to the cell's width.
+	r.text.Text = r.b.name
+	for len([]rune(r.text.Text)) > 3 && r.text.MinSize().Width > size.Width {
+		rs := []rune(r.text.Text)
+		r.text.Text = string(rs[:len(rs)-2]) + "…"
+	}
 	th := r.text.MinSize().Height
 	r.pic.Move(fyne.NewPos(3, 3))
 	r.pic.Resize(fyne.NewSize(size.Width-6, size.Height-th-6))
@@ -253,9 +290,12 @@ func (r *thumbRenderer) Layout(size fyne.Size) {
 	r.text.Resize(fyne.NewSize(size.Width, th))
 }
 
-func (r *thumbRenderer) MinSize() fyne.Size { return fyne.NewSize(64, 80) }
+func (r *thumbRenderer) MinSize() fyne.Size { return fyne.NewSize(thumbW, thumbH) }
 
 func (r *thumbRenderer) Refresh() {
+	if r.b.img != nil {
+		r.pic.Image, r.pic.Resource = r.b.img, nil
+	}
 	if r.b.selected {
 		r.frame.StrokeColor = theme.Color(theme.ColorNamePrimary)
 		r.frame.StrokeWidth = 2
