@@ -72,10 +72,10 @@ func readLegacy(r io.ReaderAt, size int64) (*StateDict, error) {
 			root = &storageRef{key: key, dtype: dt, numel: numel}
 			roots[key] = root
 		}
+		if root.dtype != dt {
+			return nil, fmt.Errorf("storage %s is used as %s and as %s", key, root.dtype, dt)
+		}
 		if view == nil {
-			if root.dtype != dt {
-				return &storageRef{key: key, dtype: dt, numel: root.numel * int64(root.dtype.Size()) / int64(dt.Size()), root: root}, nil
-			}
 			return root, nil
 		}
 		vkey, ok1 := view[0].(string)

@@ -286,13 +286,7 @@ func materialize(t *tensorRef, resolve resolver) (*Tensor, error) {
 	}
 	dt := ref.dtype
 	es := int64(dt.Size())
-	if st.dtype != dt {
-		// A storage shared between dtypes: address it in the tensor's elements.
-		if (st.numel*int64(st.dtype.Size()))%es != 0 {
-			return nil, fmt.Errorf("storage %s of %s viewed as %s", st.key, st.dtype, dt)
-		}
-	}
-	avail := st.numel * int64(st.dtype.Size()) / es // elements of dt in the root storage
+	avail := st.numel
 	if ref.root != nil {
 		avail = min(avail-viewOff, ref.numel)
 	}

@@ -58,8 +58,8 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 			return nil, err
 		}
 		if old, ok := dtypes[key]; ok && old != dt {
-			// Same bytes seen as two dtypes: keep the first, materialize reinterprets.
-			return &storageRef{key: key, dtype: dt, numel: numel, root: &storageRef{key: key, dtype: old}}, nil
+			// torch.save refuses to write this; a file that has it is corrupt.
+			return nil, fmt.Errorf("storage %s is used as %s and as %s", key, old, dt)
 		}
 		dtypes[key] = dt
 		return &storageRef{key: key, dtype: dt, numel: numel}, nil
@@ -78,10 +78,6 @@ func readZip(r io.ReaderAt, size int64) (*StateDict, error) {
 		}
 		dt := dtypes[ref.key]
 		need := ref.numel * int64(dt.Size())
-		if ref.numel == 0 {
-			// A view-only reference (dtype reinterpretation) takes the entry's size.
-			need = int64(f.UncompressedSize64)
-		}
 		if int64(f.UncompressedSize64) < need || f.UncompressedSize64 > MaxStorageBytes {
 			return nil, tagged(ErrTruncated, "storage %s needs %d bytes, archive entry has %d", ref.key, need, f.UncompressedSize64)
 		}
