@@ -59,7 +59,7 @@ func FuzzImportLabelPNG(f *testing.F) {
 	p := image.NewPaletted(image.Rect(0, 0, 3, 1), palette.SIFTFlow.Palette())
 	f.Add(encodePNG(f, p))
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
-	if real, err := os.ReadFile("testdata/siftflow_coast_arnat59.png"); err == nil {
+	if real, err := os.ReadFile("../testdata/painting_landscape.png"); err == nil {
 		f.Add(real)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
