@@ -190,10 +190,17 @@ func gemmSerial(ws *workspace, asm bool, m, n, k int, a []float32, lda int, b []
 			kcur := min(kc, k-pc)
 			// Only the first K block may overwrite C; the rest add to it.
 			accBlock := acc || pc > 0
-			packB(ws.b, asm, kcur, ncur, b[pc*ldb+jc:], ldb)
+			bp := ws.b
+			if n == nr && ldb == nr {
+				// B is k×16 and dense: already one packed sliver, as
+				// channels-last weights of 16-output-channel convs are.
+				bp = b[pc*ldb : (pc+kcur)*ldb]
+			} else {
+				packB(bp, asm, kcur, ncur, b[pc*ldb+jc:], ldb)
+			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				macroKernel(ws, asm, a[ic*lda+pc:], lda, mcur, ncur, kcur, ws.b, c[ic*ldc+jc:], ldc, accBlock)
+				macroKernel(ws, asm, a[ic*lda+pc:], lda, mcur, ncur, kcur, bp, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
