@@ -120,8 +120,10 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
-// Close stops the pool's goroutines and waits for them to return. It may be
-// called more than once; after Close the pool still works, inline.
+// Close stops the pool's goroutines and waits for them to return, after any
+// job in progress. It may be called more than once; after Close the pool
+// still works, inline. It must not be called from inside an fn given to For,
+// which would wait for its own job.
 func (p *Pool) Close() {
 	if p == nil {
 		return
