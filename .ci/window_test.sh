@@ -109,6 +109,11 @@ sleep 0.5
 LABEL_RGB=$(pixel "$OUT/before.png" $((X + ${!sx} + 14)) $((Y + ${!sy} + ${!sh} / 2)))
 echo "label $LABEL colour: $LABEL_RGB"
 
+# --- a broad brush (about 80 of 256 on the size slider) -------------------------
+# A broad stroke makes a change any generator shows, however coarse.
+xdotool mousemove --sync $((X + SIZE_SLIDER_X + SIZE_SLIDER_W * 80 / 256)) $((Y + SIZE_SLIDER_Y + SIZE_SLIDER_H / 2)) click 1
+sleep 0.3
+
 # --- paint a stroke across the painting ---------------------------------------
 PX0=$((X + PAINT_X + PAINT_W / 5)) PX1=$((X + PAINT_X + PAINT_W * 4 / 5))
 PY0=$((Y + PAINT_Y + PAINT_H * 2 / 3)) PY1=$((Y + PAINT_Y + PAINT_H / 2))
@@ -127,9 +132,9 @@ for _ in $(seq 120); do
   sleep 0.5
   shot "$OUT/after.png"
   crop "$OUT/after.png" $((X + PREVIEW_X)) $((Y + PREVIEW_Y)) "$PREVIEW_W" "$PREVIEW_H" "$WORK/prev_after.png"
-  n=$(compare -metric AE -fuzz 8% "$WORK/prev_before.png" "$WORK/prev_after.png" null: 2>&1 || true)
+  n=$(compare -metric AE -fuzz 3% "$WORK/prev_before.png" "$WORK/prev_after.png" null: 2>&1 || true)
   n=${n%% *}
-  if [ "${n%.*}" -gt $((PREVIEW_W * PREVIEW_H / 200)) ] 2>/dev/null; then changed=1; break; fi
+  if [ "${n%.*}" -gt $((PREVIEW_W * PREVIEW_H / 400)) ] 2>/dev/null; then changed=1; break; fi
 done
 [ "$changed" = 1 ] || fail "the preview did not change within 60 s after the stroke ($n pixels differ)"
 sleep 1

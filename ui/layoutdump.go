@@ -32,6 +32,7 @@ func (a *App) dumpLayout() {
 	}
 	off, sz, _ := a.paint.imageRect(a.paint.Size())
 	put("PAINT", a.paint, off, sz)
+	put("SIZE_SLIDER", a.sizeSlider, fyne.Position{}, a.sizeSlider.Size())
 	// The preview image is drawn "contain": the frame's aspect inside it.
 	pv := a.preview.Size()
 	pw, ph := pv.Width, pv.Height
