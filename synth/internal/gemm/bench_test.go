@@ -135,3 +135,21 @@ func BenchmarkSgemmPacked(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPoolFor measures the cost of one For round trip (waking the
+// helpers and waiting for them) with trivial chunks: the floor under any
+// parallel loop or Pool.Sgemm.
+func BenchmarkPoolFor(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			pool := NewPool(threads)
+			defer pool.Close()
+			var sink [2]int
+			fn := func(lo, hi int) { sink[lo&1] += hi - lo }
+			b.ReportAllocs()
+			for range b.N {
+				pool.For(2, fn)
+			}
+		})
+	}
+}
