@@ -18,6 +18,9 @@ type FrameRenderer interface {
 	Render(ctx context.Context, labels *image.Paletted, z []float32, dst *image.RGBA) error
 }
 
+// The generator's renderer is what the worker drives in the app.
+var _ FrameRenderer = (*Renderer)(nil)
+
 // Request is one frame to render. It is an immutable snapshot: the caller
 // must not modify Labels or Style after Submit, since the worker reads them
 // on its own goroutine.

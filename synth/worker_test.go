@@ -364,3 +364,51 @@ func TestWorkerConcurrentSubmit(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerWithSynthRenderer drives the real generator (a small random
+// model) through the worker: the delivered frame equals a direct Render, and
+// a burst of submissions ends with the newest frame.
+func TestWorkerWithSynthRenderer(t *testing.T) {
+	cfg := Config{LabelNC: 4, NoInstance: true, NGF: 2, NHidden: 4,
+		NormG: "spectralspadebatch3x3", NormE: "spectralinstance", NumUpsamplingLayers: "normal",
+		CropSize: 64, AspectRatio: 1, ZDim: 8}
+	m, err := RandomModel(cfg, false, nil, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := m.Size()
+	r, err := NewRenderer(m, w, h, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := image.NewPaletted(image.Rect(0, 0, 2*w, 2*h), color.Palette{color.Black})
+	for i := range labels.Pix {
+		labels.Pix[i] = uint8(i / (2 * w) * 4 / (2 * h)) // four horizontal bands
+	}
+	c := newCollector()
+	wk := NewWorker(r, WorkerOptions{OnResult: c.on, Size: image.Pt(w, h)})
+	stop := startWorker(t, wk)
+	for v := uint64(1); v <= 5; v++ {
+		wk.Submit(Request{Version: v, Labels: labels})
+	}
+	var got Result
+	for got.Version != 5 {
+		got = c.next(t)
+		if got.Err != nil {
+			t.Fatal(got.Err)
+		}
+	}
+	stop()
+
+	r2, err := NewRenderer(m, w, h, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := image.NewRGBA(image.Rect(0, 0, w, h))
+	if err := r2.Render(context.Background(), labels, nil, want); err != nil {
+		t.Fatal(err)
+	}
+	if string(want.Pix) != string(got.Image.Pix) {
+		t.Fatal("worker frame differs from a direct render")
+	}
+}

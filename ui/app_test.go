@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"spadework/palette"
+	"spadework/synth"
 )
 
 // testApp is an App on Fyne's test driver whose UI-goroutine callbacks are
@@ -468,3 +469,101 @@ func TestViewToggle(t *testing.T) {
 }
 
 var _ = fynecanvas.NewRectangle
+
+func TestAutosaveRecovery(t *testing.T) {
+	dir := t.TempDir()
+	fa := test.NewTempApp(t)
+	gen := NewDemoGenerator(palette.SIFTFlow, 64, 64)
+	a, err := New(fa, Options{Generator: gen, DocSize: 64, DataDir: dir, FyneDialogs: true, Seed: 7, Blank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rock, _ := palette.SIFTFlow.ByName("rock")
+	a.selectLabel(rock.ID)
+	a.setTool(ToolRect)
+	test.TapAt(a.paint, fyne.NewPos(a.paint.Size().Width/2, a.paint.Size().Height/2))
+	a.paint.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(200, 200)}, Dragged: fyne.NewDelta(150, 150)})
+	a.paint.DragEnd()
+	painted := append([]uint8(nil), a.doc.Labels().Pix...)
+	if count(a.doc.Labels(), rock.ID) == 0 {
+		t.Fatal("nothing painted")
+	}
+	// The process "crashes" after an autosave: no clean quit.
+	a.auto.saveNow()
+
+	b, err := New(fa, Options{Generator: gen, DocSize: 64, DataDir: dir, FyneDialogs: true, Seed: 7, Blank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count(b.doc.Labels(), rock.ID) != 0 {
+		t.Fatal("recovered without asking")
+	}
+	confirmTop(t, b.win)
+	if !bytes.Equal(b.doc.Labels().Pix, painted) {
+		t.Fatal("recovered painting differs from the autosaved one")
+	}
+	if !b.modified() {
+		t.Fatal("a recovered painting must count as unsaved")
+	}
+}
+
+// errGen is a generator whose renderer fails every frame.
+type errGen struct{ *DemoGenerator }
+
+type failingRenderer struct{}
+
+func (failingRenderer) Render(ctx context.Context, _ *image.Paletted, _ []float32, _ *image.RGBA) error {
+	return os.ErrPermission
+}
+
+func (g errGen) NewRenderer(w, h, threads int) (synth.FrameRenderer, error) {
+	return failingRenderer{}, nil
+}
+
+func TestRenderErrorShown(t *testing.T) {
+	fa := test.NewTempApp(t)
+	a, err := New(fa, Options{Generator: errGen{NewDemoGenerator(palette.SIFTFlow, 32, 32)}, DocSize: 32, DataDir: t.TempDir(), FyneDialogs: true, Seed: 1, Blank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := &testApp{App: a, t: t, queue: make(chan func(), 100)}
+	a.do = func(f func()) { ta.queue <- f }
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	defer func() { cancel(); a.Stop() }()
+	select {
+	case f := <-ta.queue:
+		f()
+	case <-time.After(5 * time.Second):
+		t.Fatal("no result")
+	}
+	if a.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("a failed frame showed no error dialog")
+	}
+	if a.frameLabel.Text != "render failed" {
+		t.Fatalf("status says %q", a.frameLabel.Text)
+	}
+}
+
+// BenchmarkPaintDrag1024 is one drag event of a 32 px brush on a 1024²
+// painting: the paint widget's whole cost per event (tool, dirty-rect
+// recolouring, snapshot when the worker is idle), without GL.
+func BenchmarkPaintDrag1024(b *testing.B) {
+	fa := test.NewTempApp(b)
+	a, err := New(fa, Options{Generator: NewDemoGenerator(palette.SIFTFlow, 64, 64), DocSize: 1024, DataDir: b.TempDir(), FyneDialogs: true, Seed: 1, Blank: true, NoThumbnails: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.do = func(func()) {}
+	a.win.Resize(fyne.NewSize(1280, 720))
+	a.setBrushSize(32)
+	sz := a.paint.Size()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := float32(i%200) / 200 * sz.Width
+		a.paint.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, sz.Height/2)}, Dragged: fyne.NewDelta(3, 0)})
+		if i%200 == 199 {
+			a.paint.DragEnd()
+		}
+	}
+}
