@@ -89,9 +89,9 @@ func TestConvKernel(t *testing.T) {
 		bi := p.konst("in", in)
 		bo := p.add(buffer{name: "out", kind: bufScratch, n: tc.cout * tc.h * tc.w})
 		o := op{k: kernel{file: "conv", ks: tc.ks, spade: tc.spade}}
-		o.bufs = []int{bi, p.konst("wa", wa), p.konst("ba", ba), bo, p.konst("aux", aux), p.konst("wb", wb), p.konst("bb", bb), p.konst("st", st)}
+		o.bufs = []int{bi, p.konst("wa", convTable(wa, tc.cin, tc.cout, tc.ks)), p.konst("ba", ba), bo, p.konst("aux", aux), p.konst("wb", convTable(wb, tc.cin, tc.cout, tc.ks)), p.konst("bb", bb), p.konst("st", st)}
 		o.p = [16]int32{int32(tc.cin), int32(tc.cout), int32(tc.h), int32(tc.w), 1, b2i(tc.res), tc.act, b2i(tc.inLrelu)}
-		o.groups = [3]uint32{ceilDiv(tc.w, convTileW), ceilDiv(tc.h, convTileH), ceilDiv(tc.cout, convOCB)}
+		o.groups = convGroups(tc.h, tc.w, tc.cout)
 		p.emit(o)
 		got := runPlan(t, p, bo, tc.cout*tc.h*tc.w, nil, anyChannel)
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"spadework/synth"
 )
 
 // pilNearest returns, for each of out destination pixels along one axis, the
@@ -87,8 +89,8 @@ func (lm *labelMapper) mapLabels(labels *image.Paletted) error {
 			id := src[lm.cols[x]]
 			c := lm.chanOf[id]
 			if c < 0 {
-				return fmt.Errorf("gpu: labels: id %d at (%d, %d) is not in the model's label set",
-					id, b.Min.X+int(lm.cols[x]), b.Min.Y+int(lm.rows[y]))
+				return fmt.Errorf("gpu: labels: %w: id %d at (%d, %d)",
+					synth.ErrUnknownLabel, id, b.Min.X+int(lm.cols[x]), b.Min.Y+int(lm.rows[y]))
 			}
 			ids[x] = id
 			out[x] = uint32(c)

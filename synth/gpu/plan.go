@@ -27,9 +27,8 @@ func (k kernel) String() string {
 
 // Work-group geometry shared with the shaders (conv.glsl, gather.glsl, ...).
 const (
-	convTileW   = 16 // TX
-	convTileH   = 16 // TY*PY
-	convOCB     = 8  // OCB
+	convLocal   = 64 // pixels per conv work group
+	convOCB     = 8  // output channels per conv invocation
 	gatherLocal = 64
 	gatherHB    = 16
 	flatLocal   = 256
@@ -142,6 +141,27 @@ func gatherTable(c *synth.Conv) []float32 {
 		}
 	}
 	return g
+}
+
+// convTable lays a conv weight [Cout][Cin][K][K] out as [Cin][K*K][C8],
+// C8 = Cout rounded up to 8 and zero padded: the order conv.glsl reads, two
+// vec4s of output channels per input channel and tap.
+func convTable(wt []float32, cin, cout, k int) []float32 {
+	kk := k * k
+	c8 := (cout + 7) / 8 * 8
+	g := make([]float32, cin*kk*c8)
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			for t := 0; t < kk; t++ {
+				g[(i*kk+t)*c8+o] = wt[(o*cin+i)*kk+t]
+			}
+		}
+	}
+	return g
+}
+
+func convGroups(h, w, cout int) [3]uint32 {
+	return [3]uint32{ceilDiv(h*w, convLocal), ceilDiv(cout, convOCB), 1}
 }
 
 // batchStats folds batch-norm running statistics into (mean, 1/sqrt(var+eps))
@@ -270,7 +290,7 @@ func newPlan(m *synth.Model, w, h int) (*plan, error) {
 		actTanh
 	)
 	conv := func(c *synth.Conv, in, out, res, lh, lw int, act int32, inLrelu bool) {
-		wt := p.konst(c.Name+".weight", c.Weight)
+		wt := p.konst(c.Name+".weight", convTable(c.Weight, c.Cin, c.Cout, c.K))
 		bias := dummy
 		if c.Bias != nil {
 			bias = p.konst(c.Name+".bias", c.Bias)
@@ -281,7 +301,7 @@ func newPlan(m *synth.Model, w, h int) (*plan, error) {
 		}
 		o := op{k: kernel{file: "conv", ks: c.K}, bufs: bind(in, wt, bias, out, aux)}
 		o.p = [16]int32{int32(c.Cin), int32(c.Cout), int32(lh), int32(lw), b2i(c.Bias != nil), b2i(res >= 0), act, b2i(inLrelu)}
-		o.groups = [3]uint32{ceilDiv(lw, convTileW), ceilDiv(lh, convTileH), ceilDiv(c.Cout, convOCB)}
+		o.groups = convGroups(lh, lw, c.Cout)
 		p.emit(o)
 	}
 	stats := func(x, c, lh, lw int) {
@@ -298,13 +318,13 @@ func newPlan(m *synth.Model, w, h int) (*plan, error) {
 		if !s.Instance {
 			stBuf = p.konst(s.Name+".param_free_norm (folded)", batchStats(s))
 		}
-		wa := p.konst(s.Gamma.Name+".weight", s.Gamma.Weight)
+		wa := p.konst(s.Gamma.Name+".weight", convTable(s.Gamma.Weight, s.Gamma.Cin, s.C, s.Gamma.K))
 		ba := p.konst(s.Gamma.Name+".bias", s.Gamma.Bias)
-		wb := p.konst(s.Beta.Name+".weight", s.Beta.Weight)
+		wb := p.konst(s.Beta.Name+".weight", convTable(s.Beta.Weight, s.Beta.Cin, s.C, s.Beta.K))
 		bb := p.konst(s.Beta.Name+".bias", s.Beta.Bias)
 		o := op{k: kernel{file: "conv", ks: s.Gamma.K, spade: true}, bufs: bind(ACT, wa, ba, out, x, wb, bb, stBuf)}
 		o.p = [16]int32{int32(s.Gamma.Cin), int32(s.C), int32(lh), int32(lw), 1, 0, act, 0}
-		o.groups = [3]uint32{ceilDiv(lw, convTileW), ceilDiv(lh, convTileH), ceilDiv(s.C, convOCB)}
+		o.groups = convGroups(lh, lw, s.C)
 		p.emit(o)
 	}
 	up := func(in, out, c, lh, lw int) {

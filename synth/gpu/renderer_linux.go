@@ -456,14 +456,13 @@ func (r *Renderer) do(f frame) error {
 
 // Close releases the context and every GPU buffer. It is safe to call more
 // than once; Render after Close returns ErrClosed.
-func (r *Renderer) Close() error {
+func (r *Renderer) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil
+		return
 	}
 	r.closed = true
 	close(r.quit)
 	<-r.done
-	return nil
 }
