@@ -108,6 +108,7 @@ type workspace struct {
 	a    []float32        // the ragged last mr rows of an A block, zero-padded
 	b    []float32        // packed B block: ceil(nc/nr) slivers of kc×nr
 	tile [mr * nr]float32 // edge tiles are computed here, then clipped into C
+	_    [64]byte         // Pool keeps these in an array: no false sharing
 }
 
 func (ws *workspace) reserve(na, nb int) {
