@@ -22,6 +22,8 @@ const encSize = 256
 // reference's "style from a photo" uses z = mu). The photo is resized to
 // 256×256 bilinearly (align_corners=False) and mapped to [-1, 1].
 func (r *Renderer) EncodeStyle(ctx context.Context, photo image.Image) ([]float32, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	mu, _, err := r.encode(ctx, photo, nil)
 	return mu, err
 }

@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"math/rand"
+	"sync"
 	"sync/atomic"
 
 	"spadework/synth/internal/gemm"
@@ -56,9 +57,12 @@ type SegMap struct {
 	Edge    []bool
 }
 
-// Renderer runs one model at one output size. It owns its buffers and is
-// not safe for concurrent use; use one Renderer per goroutine.
+// Renderer runs one model at one output size. It owns its buffers; calls
+// to Render, Forward and EncodeStyle from several goroutines are serialised
+// (a photo encoded from the UI waits for the frame in flight), so use one
+// Renderer per goroutine for parallel frames.
 type Renderer struct {
+	mu       sync.Mutex
 	m        *Model
 	w, h     int
 	pool     *gemm.Pool
@@ -260,8 +264,11 @@ func nearestIndex(out, in int) []int32 {
 	return idx
 }
 
-// Close releases the renderer's worker pool.
+// Close releases the renderer's worker pool; the renderer must not be used
+// afterwards.
 func (r *Renderer) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.ownPool && r.pool != nil {
 		r.pool.Close()
 		r.pool = nil
@@ -297,6 +304,8 @@ func (r *Renderer) Render(ctx context.Context, labels *image.Paletted, z []float
 	if labels == nil || dst == nil {
 		return errors.New("synth: Render needs a label map and a destination image")
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if b := dst.Bounds(); b.Dx() != r.w || b.Dy() != r.h {
 		return fmt.Errorf("synth: destination is %dx%d, renderer renders %dx%d", b.Dx(), b.Dy(), r.w, r.h)
 	}
@@ -395,6 +404,8 @@ func edgesOf[T comparable](v []T, w, h int, e []bool) {
 // trace, if not nil, receives every block's output. It allocates its result
 // and is meant for tests and tools.
 func (r *Renderer) Forward(ctx context.Context, seg SegMap, z []float32, dense bool, trace TraceFunc) ([]float32, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if seg.W != r.w || seg.H != r.h || len(seg.Channel) != r.w*r.h {
 		return nil, fmt.Errorf("synth: segmentation map is %dx%d (%d values), renderer renders %dx%d", seg.W, seg.H, len(seg.Channel), r.w, r.h)
 	}

@@ -572,3 +572,43 @@ func TestCancelMidFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEncodeAndRender: the UI may encode a photo while the worker
+// renders on the same Renderer; calls are serialised (run with -race).
+func TestConcurrentEncodeAndRender(t *testing.T) {
+	f := loadFixture(t, "a")
+	r, err := NewRenderer(f.m, 64, 64, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lm := palettedOf(f.tensor(t, "labels"))
+	photo := image.NewRGBA(image.Rect(0, 0, 300, 200))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 7)
+	}
+	want, err := r.EncodeStyle(context.Background(), photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		dst := image.NewRGBA(image.Rect(0, 0, 64, 64))
+		for i := 0; i < 5; i++ {
+			if err := r.Render(context.Background(), lm, f.tensor(t, "z").Data, dst); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 5; i++ {
+		z, err := r.EncodeStyle(context.Background(), photo)
+		if err != nil || maxAbs(z, want) != 0 {
+			t.Fatalf("EncodeStyle during rendering: %v", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
