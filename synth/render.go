@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"math/rand"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -126,13 +127,13 @@ type Renderer struct {
 func (r *Renderer) LastMACs() int64 { return r.macs }
 
 // NewRenderer prepares a renderer for m at w×h using threads goroutines
-// (threads < 1 means 1). The size must be the model's native size or, for
+// (threads < 1 means runtime.GOMAXPROCS(0)). The size must be the model's native size or, for
 // models without VAE, any multiple of 2^Upsamplings() with the native
 // aspect ratio. With VAE the fc layer produces a fixed sh×sw first feature
 // map, so only the native size is valid.
 func NewRenderer(m *Model, w, h, threads int) (*Renderer, error) {
 	if threads < 1 {
-		threads = 1
+		threads = runtime.GOMAXPROCS(0)
 	}
 	r := &Renderer{m: m, w: w, h: h, threads: threads, pool: gemm.NewPool(threads), ownPool: true}
 	if err := r.init(); err != nil {
