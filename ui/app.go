@@ -86,7 +86,13 @@ func Run(ctx context.Context, opts Options) error {
 	a.Start(ctx)
 	go func() {
 		<-ctx.Done()
-		fyne.Do(fa.Quit)
+		// Interrupted (SIGINT, SIGTERM): keep unsaved work for recovery.
+		fyne.Do(func() {
+			if a.auto != nil {
+				a.auto.saveNow()
+			}
+			fa.Quit()
+		})
 	}()
 	a.win.ShowAndRun()
 	cancel()
@@ -107,11 +113,12 @@ type App struct {
 	// even though the canvas loaded it from a file.
 	recovered bool
 
-	paint      *PaintWidget
-	preview    *fynecanvas.Image
-	previewImg *image.RGBA
-	pal        *palettePanel
-	style      *stylePanel
+	paint       *PaintWidget
+	preview     *fynecanvas.Image
+	previewPane *fyne.Container
+	previewImg  *image.RGBA
+	pal         *palettePanel
+	style       *stylePanel
 
 	toolBtns   [numTools]*widget.Button
 	sizeSlider *widget.Slider
@@ -242,8 +249,8 @@ func (a *App) build() {
 	a.paint.OnPick = a.selectLabel
 	a.paint.OnHover = a.hint
 
-	a.preview = &fynecanvas.Image{FillMode: fynecanvas.ImageFillContain, ScaleMode: fynecanvas.ImageScaleSmooth}
-	a.preview.SetMinSize(fyne.NewSquareSize(160))
+	a.preview = &fynecanvas.Image{FillMode: fynecanvas.ImageFillStretch, ScaleMode: fynecanvas.ImageScaleSmooth}
+	a.previewPane = a.newPreviewPane()
 
 	a.pal = newPalettePanel(a.selectLabel, a.hint)
 	a.style = newStylePanel(a.styleChanged, a.randomStyle, a.loadStylePhoto)
@@ -259,7 +266,7 @@ func (a *App) build() {
 		container.NewHBox(a.progress, widget.NewSeparator(), a.frameLabel),
 		a.hintLabel)
 
-	a.split = container.NewHSplit(a.paint, container.NewStack(fynecanvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), a.preview))
+	a.split = container.NewHSplit(a.paint, a.previewPane)
 	a.split.Offset = 0.5
 	a.center = container.NewStack(a.split)
 
@@ -552,11 +559,11 @@ func (a *App) toggleView() {
 	switch a.viewMode {
 	case 0:
 		a.center.Objects = []fyne.CanvasObject{a.split}
-		a.split.Leading, a.split.Trailing = a.paint, container.NewStack(fynecanvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), a.preview)
+		a.split.Leading, a.split.Trailing = a.paint, a.previewPane
 	case 1:
 		a.center.Objects = []fyne.CanvasObject{a.paint}
 	case 2:
-		a.center.Objects = []fyne.CanvasObject{container.NewStack(fynecanvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), a.preview)}
+		a.center.Objects = []fyne.CanvasObject{a.previewPane}
 	}
 	a.split.Refresh()
 	a.center.Refresh()

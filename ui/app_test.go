@@ -567,3 +567,57 @@ func BenchmarkPaintDrag1024(b *testing.B) {
 		}
 	}
 }
+
+func TestStylePhoto(t *testing.T) {
+	ta := newTestApp(t, 64)
+	photo := image.NewRGBA(image.Rect(0, 0, 300, 200))
+	for i := 0; i < len(photo.Pix); i += 4 {
+		photo.Pix[i], photo.Pix[i+1], photo.Pix[i+2], photo.Pix[i+3] = 250, 120, 30, 255
+	}
+	p := filepath.Join(t.TempDir(), "sunset.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, photo); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := cloneRGBA(ta.PreviewImage())
+	ta.useStylePhoto(p)
+	deadline := time.After(5 * time.Second)
+	for ta.style.current().Kind != "photo" {
+		select {
+		case f := <-ta.queue:
+			f()
+		case <-deadline:
+			t.Fatal("style photo never applied")
+		}
+	}
+	ta.settle()
+	if ta.style.photoThumb.Image == nil {
+		t.Fatal("no style photo thumbnail")
+	}
+	if b := ta.style.photoThumb.Image.Bounds(); max(b.Dx(), b.Dy()) > 128 {
+		t.Fatalf("thumbnail is %v, want at most 128 px", b)
+	}
+	if bytes.Equal(before.Pix, ta.PreviewImage().Pix) {
+		t.Fatal("the photo's style did not change the preview")
+	}
+	// A file that is not an image is refused with a dialog.
+	bad := filepath.Join(t.TempDir(), "bad.jpg")
+	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
+	ta.useStylePhoto(bad)
+	if ta.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("no error for a broken photo")
+	}
+}
+
+func TestPreviewKeepsPaintingShape(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.newPainting(128, 64)
+	ta.settle()
+	ta.previewPane.Resize(fyne.NewSize(400, 400))
+	if s := ta.preview.Size(); s.Width != 400 || s.Height != 200 {
+		t.Fatalf("preview of a 2:1 painting laid out %v, want 400×200", s)
+	}
+}

@@ -32,6 +32,7 @@ func (a *App) setDocument(d *canvas.Document, path string) {
 	a.docPath = path
 	a.recovered = false
 	a.paint.SetDocument(a.doc)
+	a.previewPane.Refresh() // the painting's shape may have changed
 	if a.auto != nil {
 		a.auto.setDocument(d)
 	}
@@ -345,6 +346,10 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 			err = fmt.Errorf("%s: %w", path, err)
 		}
 	}()
+	// CreateTemp makes the file private; an exported picture is not.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err = write(f); err != nil {
 		return err
 	}
@@ -463,7 +468,12 @@ func (a *App) loadModel(path string, load func() (Generator, error)) {
 
 // loadStylePhoto encodes a photo's style (off the UI goroutine).
 func (a *App) loadStylePhoto() {
-	a.openFile("Style photo", imageFilter, func(path string) {
+	a.openFile("Style photo", imageFilter, a.useStylePhoto)
+}
+
+// useStylePhoto reads the style of the photo at path and picks it.
+func (a *App) useStylePhoto(path string) {
+	{
 		data, err := os.ReadFile(path)
 		if err != nil {
 			a.showError(err)
@@ -495,7 +505,7 @@ func (a *App) loadStylePhoto() {
 				a.hint("Style from " + filepath.Base(path))
 			})
 		}()
-	})
+	}
 }
 
 // upscaleThumb makes a ≤128 px thumbnail of a photo.

@@ -33,15 +33,8 @@ func (a *App) dumpLayout() {
 	off, sz, _ := a.paint.imageRect(a.paint.Size())
 	put("PAINT", a.paint, off, sz)
 	put("SIZE_SLIDER", a.sizeSlider, fyne.Position{}, a.sizeSlider.Size())
-	// The preview image is drawn "contain": the frame's aspect inside it.
-	pv := a.preview.Size()
-	pw, ph := pv.Width, pv.Height
-	if a.previewImg != nil {
-		b := a.previewImg.Bounds()
-		s := min(pw/float32(b.Dx()), ph/float32(b.Dy()))
-		pw, ph = float32(b.Dx())*s, float32(b.Dy())*s
-	}
-	put("PREVIEW", a.preview, fyne.NewPos((pv.Width-pw)/2, (pv.Height-ph)/2), fyne.NewSize(pw, ph))
+	// The preview image is laid out in the painting's shape and stretched.
+	put("PREVIEW", a.preview, fyne.Position{}, a.preview.Size())
 	ids := make([]int, 0, len(a.pal.swatches))
 	for id := range a.pal.swatches {
 		ids = append(ids, int(id))

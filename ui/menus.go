@@ -70,7 +70,9 @@ func (a *App) buildMenu() *fyne.MainMenu {
 		quit,
 	)
 	edit := fyne.NewMenu("Edit",
-		item("Undo", ctrl(fyne.KeyZ), a.undo),
+		// Fyne reports Ctrl+Z as its own ShortcutUndo, not as a custom
+		// shortcut.
+		item("Undo", &fyne.ShortcutUndo{}, a.undo),
 		item("Redo", ctrlShift(fyne.KeyZ), a.redo),
 	)
 	var tools []*fyne.MenuItem
@@ -102,9 +104,9 @@ func (a *App) buildMenu() *fyne.MainMenu {
 // (the seed) has the focus.
 func (a *App) bindKeys() {
 	c := a.win.Canvas()
-	c.AddShortcut(ctrl(fyne.KeyZ), func(fyne.Shortcut) { a.undo() })
+	c.AddShortcut(&fyne.ShortcutUndo{}, func(fyne.Shortcut) { a.undo() })
+	c.AddShortcut(&fyne.ShortcutRedo{}, func(fyne.Shortcut) { a.redo() })
 	c.AddShortcut(ctrlShift(fyne.KeyZ), func(fyne.Shortcut) { a.redo() })
-	c.AddShortcut(ctrl(fyne.KeyY), func(fyne.Shortcut) { a.redo() })
 	c.AddShortcut(ctrl(fyne.KeyS), func(fyne.Shortcut) { a.save() })
 	c.AddShortcut(ctrlShift(fyne.KeyS), func(fyne.Shortcut) { a.saveAs() })
 	c.AddShortcut(ctrl(fyne.KeyO), func(fyne.Shortcut) { a.openDialog() })
