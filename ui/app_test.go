@@ -621,3 +621,17 @@ func TestPreviewKeepsPaintingShape(t *testing.T) {
 		t.Fatalf("preview of a 2:1 painting laid out %v, want 400×200", s)
 	}
 }
+
+// TestWindowGolden renders the whole window (Fyne's test theme) after a
+// stroke: the layout of toolbar, palette, painting, preview, styles and
+// status bar at 1280×720.
+func TestWindowGolden(t *testing.T) {
+	ta := newTestApp(t, 64)
+	test.Tap(ta.pal.swatches[ta.label("tree")])
+	ta.setBrushSize(9)
+	ta.stroke(ta.docPos(8, 40), ta.docPos(30, 34), ta.docPos(56, 30))
+	ta.settle()
+	ta.frameLabel.SetText("") // frame times vary
+	ta.hint("")
+	test.AssertRendersToImage(t, "window.png", ta.win.Canvas())
+}

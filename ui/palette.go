@@ -173,8 +173,7 @@ func (p *palettePanel) setLabels(set *palette.Set) {
 		if len(items) == 0 {
 			continue
 		}
-		head := widget.NewLabelWithStyle(g.String(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		head.Importance = widget.LowImportance
+		head := widget.NewLabelWithStyle(g.String(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Italic: true})
 		p.box.Add(head)
 		p.box.Add(container.New(layout.NewGridLayoutWithColumns(1), items...))
 	}
