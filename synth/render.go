@@ -35,10 +35,12 @@ type level struct {
 	srcY []int32
 	key  []int32 // channel, or -1 on instance edges
 	// border: pixels near the map's edge whose clipped window is one class
-	// also take constants (per class and position); bcls marks the classes
-	// that occur there this frame.
+	// also take constants (per class and position), for up to
+	// maxBorderClasses classes per frame: blist lists them, bslot maps a
+	// class to its place in blist (-1: none).
 	border bool
-	bcls   []bool
+	bslot  []int32
+	blist  []int32
 	uniR   []int32 // key where the (4r+1)² window is uniform, else -1
 	uniK   []int32 // key where the (2r+1)² window is uniform, else -1
 	tmpA   []int32
@@ -176,7 +178,11 @@ func (r *Renderer) init() error {
 		// noticeable part of the band and the map is larger than the
 		// (4r+1)² pattern they are computed on.
 		lv.border = lv.w >= borderMinSize && lv.h >= borderMinSize && lv.w >= 2*(m.ks-1)+1 && lv.h >= 2*(m.ks-1)+1
-		lv.bcls = make([]bool, cfg.labelChannels())
+		lv.bslot = make([]int32, cfg.labelChannels())
+		for i := range lv.bslot {
+			lv.bslot[i] = -1
+		}
+		lv.blist = make([]int32, 0, maxBorderClasses)
 		lv.uniR = make([]int32, np)
 		lv.uniK = make([]int32, np)
 		lv.tmpA = make([]int32, np)
@@ -200,6 +206,10 @@ func (r *Renderer) init() error {
 		maxFeat = max(maxFeat, hw*max(b.Fin, b.Fout))
 		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
 			if s != nil {
+				S := 2*(m.ks-1) + 1
+				if S*S*m.ks*m.ks*s.Gamma.Cin*2*s.C > borderBudget {
+					lv.border = false
+				}
 				maxGB = max(maxGB, hw*2*s.C)
 				maxC = max(maxC, s.C)
 				note(&s.Gamma)
@@ -219,7 +229,7 @@ func (r *Renderer) init() error {
 	r.actv = make([]float32, w*h*cfg.NHidden)
 	r.gbuf = make([]float32, maxGB)
 	R := m.ks - 1
-	r.cls = make([]float32, cfg.labelChannels()*(2*R+1)*(2*R+1)*2*maxC)
+	r.cls = make([]float32, (cfg.labelChannels()+maxBorderClasses*(2*R+1)*(2*R+1))*2*maxC)
 	r.borderTab = make([][][]float32, len(m.spades))
 	for i := range r.borderTab {
 		r.borderTab[i] = make([][]float32, cfg.labelChannels())
@@ -508,11 +518,16 @@ func (lv *level) split(r int, dense bool) {
 	S := 2*R + 1
 	P := int32(S * S)
 	center := int32(R*S + R)
-	clear(lv.bcls)
+	for _, c := range lv.blist {
+		lv.bslot[c] = -1
+	}
+	lv.blist = lv.blist[:0]
+	nclass := int32(len(lv.bslot))
 	for p := 0; p < n; p++ {
-		if k := lv.uniR[p]; k >= 0 {
-			cfg := center
-			if lv.border {
+		k := lv.uniR[p]
+		e := k // slot in the renderer's class table: the class for the interior
+		if k >= 0 && lv.border {
+			{
 				// Position class along each axis: distance to a near edge,
 				// or R in the middle (see borderGB).
 				x, y := p%w, p/w
@@ -523,12 +538,23 @@ func (lv *level) split(r int, dense bool) {
 				if y > h-1-R {
 					yi = 2*R - (h - 1 - y)
 				}
-				cfg = int32(yi*S + xi)
-				if cfg != center {
-					lv.bcls[k] = true
+				if cfg := int32(yi*S + xi); cfg != center {
+					sl := lv.bslot[k]
+					if sl < 0 && len(lv.blist) < maxBorderClasses {
+						sl = int32(len(lv.blist))
+						lv.bslot[k] = sl
+						lv.blist = append(lv.blist, k)
+					}
+					if sl >= 0 {
+						e = nclass + sl*P + cfg
+					} else {
+						e = -1 // too many classes on the edge: dense
+					}
 				}
 			}
-			lv.idx[p] = -(k*P + cfg + 1)
+		}
+		if e >= 0 {
+			lv.idx[p] = -(e + 1)
 			lv.mark[p] = false
 		} else {
 			lv.idx[p] = int32(len(lv.band))
@@ -783,19 +809,17 @@ func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool)
 		P := S * S
 		center := R*S + R
 		for c := 0; c < ncls; c++ {
-			e := c*P + center
-			affineAB(r.cls[e*2*C:(e+1)*2*C], s.classGB[c*2*C:(c+1)*2*C], scale, shift)
-			if !lv.border || !lv.bcls[c] {
-				continue
-			}
+			affineAB(r.cls[c*2*C:(c+1)*2*C], s.classGB[c*2*C:(c+1)*2*C], scale, shift)
+		}
+		for sl, c := range lv.blist {
 			tab := r.borderTab[s.id][c]
 			if tab == nil {
-				tab = s.borderGB(c, R)
+				tab = s.borderGB(int(c), R)
 				r.borderTab[s.id][c] = tab
 			}
 			for cfg := 0; cfg < P; cfg++ {
 				if cfg != center {
-					e := c*P + cfg
+					e := ncls + sl*P + cfg
 					affineAB(r.cls[e*2*C:(e+1)*2*C], tab[cfg*2*C:(cfg+1)*2*C], scale, shift)
 				}
 			}
@@ -900,11 +924,18 @@ func (r *Renderer) workers(lo, hi int) {
 // least minTileRows rows.
 const (
 	borderMinSize = 32
-	colsTarget    = 1 << 18
-	minTileRows   = 32
-	maxTileRows   = 256
-	modTile       = 512
-	statTile      = 1024
+	// maxBorderClasses bounds the classes per level that get border
+	// constants, and so the per-frame table and the first-use cost.
+	maxBorderClasses = 8
+	// borderBudget bounds the multiply-adds of one border table
+	// (SPADE.borderGB, float64, computed once per class and SPADE); levels
+	// whose SPADEs cost more keep their edge pixels in the band.
+	borderBudget = 16 << 20
+	colsTarget   = 1 << 18
+	minTileRows  = 32
+	maxTileRows  = 256
+	modTile      = 512
+	statTile     = 1024
 )
 
 type convJob struct {

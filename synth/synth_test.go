@@ -93,6 +93,15 @@ func testMaps(w, h int, ids []uint8, seed int64) map[string]*image.Paletted {
 		flat.Pix[i] = ids[0]
 	}
 	out["flat"] = flat
+	// Twelve 5-pixel stripes: more classes touch the edge than get border
+	// constants (maxBorderClasses), so some edge pixels fall back to the band.
+	stripes := image.NewPaletted(image.Rect(0, 0, w, h), nil)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			stripes.Pix[y*w+x] = uint8(1 + (x*64/w/5)%12)
+		}
+	}
+	out["stripes"] = stripes
 	return out
 }
 
