@@ -635,3 +635,73 @@ func TestWindowGolden(t *testing.T) {
 	ta.hint("")
 	test.AssertRendersToImage(t, "window.png", ta.win.Canvas())
 }
+
+// TestSlowModelKeepsUpDuringDrag: with a frame in flight, drag events do
+// not cancel it by submitting again (the preview would never update during a
+// long stroke); the newest painting is submitted as soon as the frame is
+// back, and at once at the end of the stroke.
+func TestSlowModelKeepsUpDuringDrag(t *testing.T) {
+	fa := test.NewTempApp(t)
+	gate := make(chan struct{})
+	gen := NewDemoGenerator(palette.SIFTFlow, 32, 32)
+	gen.Delay = func(ctx context.Context) error {
+		select {
+		case <-gate:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	a, err := New(fa, Options{Generator: gen, DocSize: 64, DataDir: t.TempDir(), FyneDialogs: true, Seed: 1, Blank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := make(chan func(), 100)
+	a.do = func(f func()) { queue <- f }
+	a.win.Resize(fyne.NewSize(1280, 720))
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	defer func() { cancel(); a.Stop() }()
+	release := func() {
+		t.Helper()
+		gate <- struct{}{}
+		select {
+		case f := <-queue:
+			f()
+		case <-time.After(5 * time.Second):
+			t.Fatal("no frame")
+		}
+	}
+	release() // the first frame
+	if a.inflight {
+		t.Fatal("still in flight after the first frame")
+	}
+	sz := a.paint.Size()
+	drag := func(x float32) {
+		a.paint.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, sz.Height/2)}, Dragged: fyne.NewDelta(5, 0)})
+	}
+	drag(sz.Width * 0.3)
+	first := a.submitted
+	for i := 1; i < 20; i++ {
+		drag(sz.Width * (0.3 + float32(i)/50))
+	}
+	if a.submitted != first {
+		t.Fatalf("drag events submitted %d frames while one was in flight", a.submitted-first)
+	}
+	release() // the frame of the stroke's start comes back…
+	if a.frameShown != first {
+		t.Fatalf("shown frame %d, want %d", a.frameShown, first)
+	}
+	if a.submitted != first+1 || !a.inflight {
+		t.Fatal("the painting changed meanwhile but was not submitted when the frame came back")
+	}
+	drag(sz.Width * 0.8)
+	a.paint.DragEnd()
+	if a.submitted != first+2 {
+		t.Fatal("the end of the stroke was not submitted at once")
+	}
+	release()
+	if a.frameShown != first+2 || a.inflight {
+		t.Fatalf("final frame %d (inflight %v), want %d", a.frameShown, a.inflight, first+2)
+	}
+}
