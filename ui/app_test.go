@@ -705,3 +705,41 @@ func TestSlowModelKeepsUpDuringDrag(t *testing.T) {
 		t.Fatalf("final frame %d (inflight %v), want %d", a.frameShown, a.inflight, first+2)
 	}
 }
+
+func TestLabelMapExportImport(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.selectLabel(ta.label("river"))
+	ta.stroke(ta.docPos(5, 60), ta.docPos(60, 5))
+	painted := append([]uint8(nil), ta.doc.Labels().Pix...)
+	p := filepath.Join(t.TempDir(), "labels.png")
+	ta.exportLabelTo(p)
+	ta.newPainting(64, 64)
+	confirmTop(t, ta.win) // discard the unsaved stroke
+	if bytes.Equal(ta.doc.Labels().Pix, painted) {
+		t.Fatal("New kept the painting")
+	}
+	ta.openPath(p)
+	if !bytes.Equal(ta.doc.Labels().Pix, painted) {
+		t.Fatal("imported label map differs from the exported one")
+	}
+	ta.settle()
+
+	// A PNG with values that are not labels asks before replacing them.
+	bad := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range bad.Pix {
+		bad.Pix[i] = 200 // SIFT Flow has ids 0..33
+	}
+	bp := filepath.Join(t.TempDir(), "bad.png")
+	f, _ := os.Create(bp)
+	png.Encode(f, bad)
+	f.Close()
+	ta.openPath(bp)
+	if ta.doc.Labels().Rect.Dx() != 64 {
+		t.Fatal("a map with unknown labels opened without asking")
+	}
+	confirmTop(t, ta.win) // "Import anyway?"
+	if ta.doc.Labels().Rect.Dx() != 8 {
+		t.Fatal("accepting the replacement did not import the map")
+	}
+	ta.settle()
+}

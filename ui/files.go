@@ -259,14 +259,17 @@ func (a *App) saveTo(path string) {
 }
 
 func (a *App) exportLabelDialog() {
-	a.saveFile("Export label map", pngFilter, stem(a.docPath)+"-labels.png", func(p string) {
-		err := writeAtomic(p, func(w io.Writer) error { return canvas.ExportLabelPNG(w, a.doc.d) })
-		if err != nil {
-			a.showError(err)
-			return
-		}
-		a.hint("Exported " + p)
-	})
+	a.saveFile("Export label map", pngFilter, stem(a.docPath)+"-labels.png", a.exportLabelTo)
+}
+
+// exportLabelTo writes the label map as an indexed PNG (ids as indices).
+func (a *App) exportLabelTo(p string) {
+	err := writeAtomic(p, func(w io.Writer) error { return canvas.ExportLabelPNG(w, a.doc.d) })
+	if err != nil {
+		a.showError(err)
+		return
+	}
+	a.hint("Exported " + p)
 }
 
 func (a *App) exportImageDialog(scale int) {
