@@ -49,8 +49,9 @@ var (
 // It runs on the calling goroutine and, after the first calls, allocates
 // nothing: packing buffers come from a small package-level free list.
 //
-// Sgemm panics if a slice is too short for its dimensions and stride, since
-// the assembly kernel does no bounds checks of its own.
+// C must not overlap A or B. Sgemm panics if a slice is too short for its
+// dimensions and stride, since the assembly kernel does no bounds checks of
+// its own.
 func Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
