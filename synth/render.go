@@ -527,10 +527,10 @@ func (lv *level) split(r int, dense bool) {
 		k := lv.uniR[p]
 		e := k // slot in the renderer's class table: the class for the interior
 		if k >= 0 && lv.border {
-			{
+			y := p / w
+			if x := p - y*w; x < R || x > w-1-R || y < R || y > h-1-R {
 				// Position class along each axis: distance to a near edge,
 				// or R in the middle (see borderGB).
-				x, y := p%w, p/w
 				xi, yi := min(x, R), min(y, R)
 				if x > w-1-R {
 					xi = 2*R - (w - 1 - x)
@@ -643,10 +643,12 @@ func uniform(key []int32, rad int, out, t1, t2 []int32, w, h int, clip bool) {
 			down[p] = 1
 		}
 	}
-	for p := 0; p < n; p++ {
-		y := p / w
-		if int(up[p]) <= need(y) || int(down[p]) <= need(h-1-y) {
-			out[p] = -1
+	for y := 0; y < h; y++ {
+		nu, nd := int32(need(y)), int32(need(h-1-y))
+		for p := y * w; p < (y+1)*w; p++ {
+			if up[p] <= nu || down[p] <= nd {
+				out[p] = -1
+			}
 		}
 	}
 }
