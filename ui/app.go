@@ -249,7 +249,9 @@ func (a *App) build() {
 	a.paint.OnPick = a.selectLabel
 	a.paint.OnHover = a.hint
 
-	a.preview = &fynecanvas.Image{FillMode: fynecanvas.ImageFillStretch, ScaleMode: fynecanvas.ImageScaleSmooth}
+	// Fastest is bilinear on the GPU; Smooth would run a Catmull-Rom pass
+	// and allocate a texture-sized image on the CPU for every frame.
+	a.preview = &fynecanvas.Image{FillMode: fynecanvas.ImageFillStretch, ScaleMode: fynecanvas.ImageScaleFastest}
 	a.previewPane = a.newPreviewPane()
 
 	a.pal = newPalettePanel(a.selectLabel, a.hint)

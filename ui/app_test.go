@@ -169,8 +169,8 @@ func TestStrokeUndoRedo(t *testing.T) {
 			t.Fatalf("gap in the stroke at x=%d", x)
 		}
 	}
-	test.AssertImageMatches(t, "stroke_labels.png", ta.paint.Display())
-	test.AssertImageMatches(t, "stroke_preview.png", ta.PreviewImage())
+	assertGolden(t, "stroke_labels.png", ta.paint.Display())
+	assertGolden(t, "stroke_preview.png", ta.PreviewImage())
 	if bytes.Equal(prevFrame.Pix, ta.PreviewImage().Pix) {
 		t.Fatal("preview did not change after the stroke")
 	}
@@ -187,14 +187,14 @@ func TestStrokeUndoRedo(t *testing.T) {
 	if ta.doc.CanUndo() {
 		t.Fatal("one stroke made more than one undo step")
 	}
-	test.AssertImageMatches(t, "undo_labels.png", ta.paint.Display())
+	assertGolden(t, "undo_labels.png", ta.paint.Display())
 
 	ta.redo()
 	ta.settle()
 	if !bytes.Equal(lab.Pix, painted) {
 		t.Fatal("redo did not repeat the stroke")
 	}
-	test.AssertImageMatches(t, "stroke_labels.png", ta.paint.Display())
+	assertGolden(t, "stroke_labels.png", ta.paint.Display())
 }
 
 // TestDisplayMatchesLabels checks the dirty-rectangle redraw: after many
@@ -633,7 +633,7 @@ func TestWindowGolden(t *testing.T) {
 	ta.settle()
 	ta.frameLabel.SetText("") // frame times vary
 	ta.hint("")
-	test.AssertRendersToImage(t, "window.png", ta.win.Canvas())
+	assertGolden(t, "window.png", ta.win.Canvas().Capture())
 }
 
 // TestSlowModelKeepsUpDuringDrag: with a frame in flight, drag events do
