@@ -81,20 +81,25 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a.Start(ctx)
+	a.Start(runCtx)
+	closed := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		// Interrupted (SIGINT, SIGTERM): keep unsaved work for recovery.
-		fyne.Do(func() {
-			if a.auto != nil {
-				a.auto.saveNow()
-			}
-			fa.Quit()
-		})
+		select {
+		case <-ctx.Done():
+			// Interrupted (SIGINT, SIGTERM): keep unsaved work for recovery.
+			fyne.Do(func() {
+				if a.auto != nil {
+					a.auto.saveNow()
+				}
+				fa.Quit()
+			})
+		case <-closed:
+		}
 	}()
 	a.win.ShowAndRun()
+	close(closed)
 	cancel()
 	a.Stop()
 	return nil

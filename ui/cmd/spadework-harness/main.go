@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"spadework/palette"
 	"spadework/ui"
@@ -34,7 +35,7 @@ func main() {
 	} else {
 		opts.Generator = ui.NewDemoGenerator(palette.Default(), 256, 256)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := ui.Run(ctx, opts); err != nil {
 		fmt.Fprintln(os.Stderr, err)
