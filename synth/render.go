@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,7 +103,10 @@ type Renderer struct {
 	imgFn   func(int, int)
 	levelFn func(int, int)
 	dense   bool
-	done    <-chan struct{} // the current frame's ctx.Done()
+	// prevIDs is the id map the levels were last prepared from by Render.
+	prevIDs  []uint8
+	levelsOK bool
+	done     <-chan struct{} // the current frame's ctx.Done()
 	// The VAE fc output depends on z alone: it is kept for the next frame,
 	// which usually has the same style.
 	fcZ     []float32
@@ -192,6 +196,7 @@ func (r *Renderer) init() error {
 		lv.srcY = nearestIndex(lv.h, h)
 	}
 	r.ids = make([]uint8, w*h)
+	r.prevIDs = make([]uint8, w*h)
 
 	// Buffer sizes: the largest feature map, activation and γ|β buffer.
 	g := m.G
@@ -324,10 +329,16 @@ func (r *Renderer) Render(ctx context.Context, labels *image.Paletted, z []float
 		return err
 	}
 	if err := r.loadLabels(labels); err != nil {
+		r.levelsOK = false
 		return err
 	}
-	if err := r.prepareLevels(false); err != nil {
-		return err
+	// A new style on the same painting reuses the levels and bands.
+	if !r.levelsOK || !bytes.Equal(r.ids, r.prevIDs) {
+		if err := r.prepareLevels(false); err != nil {
+			return err
+		}
+		copy(r.prevIDs, r.ids)
+		r.levelsOK = true
 	}
 	if err := r.forward(ctx, z, false, nil); err != nil {
 		return err
@@ -423,6 +434,7 @@ func (r *Renderer) Forward(ctx context.Context, seg SegMap, z []float32, dense b
 	if err := r.checkZ(z); err != nil {
 		return nil, err
 	}
+	r.levelsOK = false
 	full := &r.levels[len(r.levels)-1]
 	nc := int32(r.m.cfg.labelChannels())
 	for i, c := range seg.Channel {
@@ -460,6 +472,7 @@ func (r *Renderer) Forward(ctx context.Context, seg SegMap, z []float32, dense b
 // prepareLevels downsamples the full-size map to every level and splits
 // each level into band and interior pixels.
 func (r *Renderer) prepareLevels(dense bool) error {
+	r.levelsOK = false // Render re-validates after a band-mode prepare
 	r.dense = dense
 	// Levels are independent; the largest (last) goes first.
 	r.run(len(r.levels), r.levelFn)

@@ -503,6 +503,37 @@ func BenchmarkRender(b *testing.B) {
 	})
 }
 
+// TestSameLabelsReused: frames on the same labels reuse the prepared
+// levels; a different map, or a dense Forward in between, must not leak.
+func TestSameLabelsReused(t *testing.T) {
+	f := loadFixture(t, "b")
+	r, _ := NewRenderer(f.m, 128, 128, 2)
+	r2, _ := NewRenderer(f.m, 128, 128, 2)
+	maps := testMaps(128, 128, []uint8{10, 11, 12, 255}, 3)
+	seq := []string{"blobs", "blobs", "noise", "blobs", "dense", "blobs", "flat", "flat"}
+	for i, name := range seq {
+		if name == "dense" {
+			seg := f.segOf(t, f.tensor(t, "labels"))
+			if _, err := r.Forward(context.Background(), seg, nil, true, nil); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		a := image.NewRGBA(image.Rect(0, 0, 128, 128))
+		b := image.NewRGBA(a.Rect)
+		if err := r.Render(context.Background(), maps[name], nil, a); err != nil {
+			t.Fatal(err)
+		}
+		r2.levelsOK = false
+		if err := r2.Render(context.Background(), maps[name], nil, b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Pix, b.Pix) {
+			t.Fatalf("frame %d (%s) differs from a fresh preparation", i, name)
+		}
+	}
+}
+
 // TestStyleChange: the cached fc output must follow z.
 func TestStyleChange(t *testing.T) {
 	f := loadFixture(t, "a")
