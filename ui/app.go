@@ -126,6 +126,8 @@ type App struct {
 	style       *stylePanel
 
 	toolBtns   [numTools]*widget.Button
+	undoBtn    *widget.Button
+	redoBtn    *widget.Button
 	sizeSlider *widget.Slider
 	sizeLabel  *widget.Label
 	viewMode   int // 0 both, 1 painting only, 2 preview only
@@ -285,6 +287,7 @@ func (a *App) build() {
 	a.win.SetMainMenu(a.buildMenu())
 	a.bindKeys()
 	a.setTool(ToolBrush)
+	a.updateUndo()
 }
 
 func (a *App) buildToolbar() fyne.CanvasObject {
@@ -313,6 +316,7 @@ func (a *App) buildToolbar() fyne.CanvasObject {
 	viewBtn := newHintButton("", theme.ViewFullScreenIcon(), "Layout (V): side by side, painting only, photo only", a.hint, a.toggleView)
 	undoBtn := newHintButton("", theme.ContentUndoIcon(), "Undo (Ctrl+Z)", a.hint, a.undo)
 	redoBtn := newHintButton("", theme.ContentRedoIcon(), "Redo (Ctrl+Shift+Z)", a.hint, a.redo)
+	a.undoBtn, a.redoBtn = &undoBtn.Button, &redoBtn.Button
 	left := container.NewHBox(append(tools, widget.NewSeparator(), undoBtn, redoBtn)...)
 	right := container.NewHBox(widget.NewSeparator(), viewBtn)
 	sizeWrap := container.NewGridWrap(fyne.NewSize(260, sizeBox.MinSize().Height), sizeBox)
@@ -429,7 +433,25 @@ func (a *App) edited() {
 	a.updateTitle()
 }
 
+// updateUndo enables the undo and redo buttons when there is a step.
+func (a *App) updateUndo() {
+	if a.undoBtn == nil {
+		return
+	}
+	for _, x := range []struct {
+		b  *widget.Button
+		ok bool
+	}{{a.undoBtn, a.doc.CanUndo()}, {a.redoBtn, a.doc.CanRedo()}} {
+		if x.ok {
+			x.b.Enable()
+		} else {
+			x.b.Disable()
+		}
+	}
+}
+
 func (a *App) strokeEnded() {
+	a.updateUndo()
 	a.maybeSubmit()
 	if a.auto != nil {
 		a.auto.poke()

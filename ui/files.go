@@ -32,6 +32,7 @@ func (a *App) setDocument(d *canvas.Document, path string) {
 	a.docPath = path
 	a.recovered = false
 	a.paint.SetDocument(a.doc)
+	a.updateUndo()
 	a.previewPane.Refresh() // the painting's shape may have changed
 	if a.auto != nil {
 		a.auto.setDocument(d)
