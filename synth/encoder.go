@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
+	"image/color"
 )
 
 // encState holds the style encoder's buffers, made on the first
@@ -117,12 +117,21 @@ func photoTensor(photo image.Image, dst []float32) {
 			i := im.PixOffset(b.Min.X+x, b.Min.Y+y)
 			return im.Pix[i], im.Pix[i+1], im.Pix[i+2]
 		}
-	default:
-		n := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(n, n.Bounds(), photo, b.Min, draw.Src)
+	case *image.YCbCr: // decoded JPEG
 		px = func(x, y int) (uint8, uint8, uint8) {
-			i := n.PixOffset(x, y)
-			return n.Pix[i], n.Pix[i+1], n.Pix[i+2]
+			c := im.YCbCrAt(b.Min.X+x, b.Min.Y+y)
+			return color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+		}
+	default:
+		// Sample the ≤4 source pixels of each output pixel; a nil colour
+		// (a Paletted image with a short palette) reads as black.
+		px = func(x, y int) (uint8, uint8, uint8) {
+			c, ok := photo.At(b.Min.X+x, b.Min.Y+y).(color.Color)
+			if !ok || c == nil {
+				return 0, 0, 0
+			}
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			return n.R, n.G, n.B
 		}
 	}
 	sw, sh := b.Dx(), b.Dy()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"math"
 	"math/rand"
@@ -650,5 +651,44 @@ func TestConcurrentEncodeAndRender(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPhotoTypes: every image type a photo may arrive as gives the same
+// encoder input as the RGBA it draws to.
+func TestPhotoTypes(t *testing.T) {
+	for _, size := range []image.Point{{256, 256}, {120, 90}, {700, 600}} {
+		rgba := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
+		for i := range rgba.Pix {
+			rgba.Pix[i] = uint8(i*13 + i/977)
+			if i%4 == 3 {
+				rgba.Pix[i] = 255
+			}
+		}
+		want := make([]float32, encSize*encSize*3)
+		photoTensor(rgba, want)
+		nrgba := image.NewNRGBA(rgba.Rect)
+		copy(nrgba.Pix, rgba.Pix)
+		paletted := image.NewPaletted(rgba.Rect, nil) // no palette: all black, only checks it runs
+		gray := image.NewGray(rgba.Rect)
+		got := make([]float32, len(want))
+		photoTensor(nrgba, got)
+		if e := maxAbs(got, want); e != 0 {
+			t.Errorf("%v NRGBA differs by %v", size, e)
+		}
+		// A sub-image with an offset rectangle.
+		big := image.NewRGBA(image.Rect(-5, -7, size.X+10, size.Y+3))
+		draw.Draw(big, rgba.Rect, rgba, image.Point{}, draw.Src)
+		photoTensor(big.SubImage(rgba.Rect), got)
+		if e := maxAbs(got, want); e != 0 {
+			t.Errorf("%v sub-image differs by %v", size, e)
+		}
+		// Generic paths (conversion, or direct sampling for large photos).
+		photoTensor(struct{ image.Image }{rgba}, got)
+		if e := maxAbs(got, want); e != 0 {
+			t.Errorf("%v generic image differs by %v", size, e)
+		}
+		photoTensor(gray, got)
+		photoTensor(paletted, got)
 	}
 }
