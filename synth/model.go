@@ -91,7 +91,11 @@ type Generator struct {
 	ConvImg  Conv
 }
 
-// Encoder is the reference's ConvEncoder (style encoder of the VAE).
+// Encoder is the reference's ConvEncoder (style encoder of the VAE): six
+// stride-2 convs for crop_size >= 256, five below. The photo is always
+// resized to 256×256, so S is 4 with six layers and 8 with five; fc_mu and
+// fc_var take ndf·8·S·S inputs. (The reference sizes them for 4×4 in both
+// cases and so cannot run with five layers; such encoders are our own.)
 type Encoder struct {
 	Layers      []Conv // stride 2, pad 1, no bias; instance norm and leaky ReLU follow
 	FCMu, FCVar Linear
