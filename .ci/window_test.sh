@@ -2,7 +2,8 @@
 # Real-window test: runs Spadework in a real X server (Xvfb), selects a label
 # by clicking the palette, paints a stroke with the mouse (xdotool), waits for
 # the generator's preview to update, and checks screenshots: the painted
-# region must have taken the label's colour and the preview must have changed.
+# region must have taken the label's colour and the preview must have changed;
+# then Ctrl+Z must take the stroke back.
 #
 # Environment:
 #   WINDOW_TEST_BIN    app binary to test; default: ./spadework built from the
@@ -157,5 +158,18 @@ dist() { echo $(( ($1-$4)*($1-$4) + ($2-$5)*($2-$5) + ($3-$6)*($3-$6) )); }
 QX=$((X + PREVIEW_X + (MX - X - PAINT_X) * PREVIEW_W / PAINT_W))
 QY=$((Y + PREVIEW_Y + (MY - Y - PAINT_Y) * PREVIEW_H / PAINT_H))
 echo "preview under the stroke ($QX,$QY): before $(pixel "$OUT/before.png" "$QX" "$QY"), after $(pixel "$OUT/after.png" "$QX" "$QY")"
+# --- Ctrl+Z takes the stroke back ----------------------------------------------
+xdotool key --clearmodifiers ctrl+z
+undone=0
+for _ in $(seq 20); do
+  sleep 0.25
+  shot "$OUT/undo.png"
+  UNDO_RGB=$(pixel "$OUT/undo.png" "$MX" "$MY")
+  read -r ur ug ub <<<"$UNDO_RGB"
+  if [ "$(dist "$ur" "$ug" "$ub" "$br" "$bg" "$bb")" -lt 300 ]; then undone=1; break; fi
+done
+[ "$undone" = 1 ] || fail "Ctrl+Z did not take the stroke back (stroke middle is $UNDO_RGB, was $BEFORE_RGB)"
+echo "Ctrl+Z undid the stroke"
+
 convert "$OUT/before.png" "$OUT/after.png" -append -resize 50% "$OUT/before_after.png"
 echo "window test passed; screenshots in $OUT (before.png, after.png, before_after.png)"
