@@ -27,7 +27,8 @@ func (k kernel) String() string {
 
 // Work-group geometry shared with the shaders (conv.glsl, gather.glsl, ...).
 const (
-	convLocal   = 64 // pixels per conv work group
+	convLocal   = 64 // invocations per conv work group
+	convPX      = 4  // pixels along x per conv invocation (PX)
 	convOCB     = 8  // output channels per conv invocation
 	gatherLocal = 64
 	gatherHB    = 16
@@ -161,7 +162,7 @@ func convTable(wt []float32, cin, cout, k int) []float32 {
 }
 
 func convGroups(h, w, cout int) [3]uint32 {
-	return [3]uint32{ceilDiv(h*w, convLocal), ceilDiv(cout, convOCB), 1}
+	return [3]uint32{ceilDiv(h*int(ceilDiv(w, convPX)), convLocal), ceilDiv(cout, convOCB), 1}
 }
 
 // batchStats folds batch-norm running statistics into (mean, 1/sqrt(var+eps))

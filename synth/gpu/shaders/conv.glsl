@@ -1,9 +1,10 @@
 // Direct convolution, stride 1, zero padding KS/2. One invocation computes
-// one pixel for OCB = 8 output channels, kept in two vec4 accumulators;
-// every invocation of a work group reads the same weights (one vec4 pair
-// per input channel and tap: a broadcast load on GPUs) and neighbouring
-// input pixels (coalesced). No shared memory and no barriers: llvmpipe
-// runs barrier-heavy tiled kernels some hundred times slower.
+// PX = 4 neighbouring pixels of a row for OCB = 8 output channels, kept in
+// vec4 accumulators: each input row segment is loaded once and used for
+// every tap and channel, each weight vec4 for four pixels. Every
+// invocation of a work group reads the same weights at the same time (a
+// broadcast load on GPUs). No shared memory and no barriers: llvmpipe runs
+// barrier-heavy tiled kernels far slower.
 //
 // With SPADE defined to 1 the same loop computes mlp_gamma and mlp_beta
 // together and the epilogue applies the parameter-free norm and the
@@ -18,6 +19,7 @@
 // (0 none, 1 relu, 2 leaky relu 0.2, 3 tanh), 7 leaky relu on the input.
 #define KK (KS * KS)
 #define R (KS / 2)
+#define PX 4 // pixels along x per invocation
 
 layout(local_size_x = 64) in;
 
@@ -53,64 +55,84 @@ float act(float v, int a) {
 void main() {
 	int Cin = P[0], Cout = P[1], H = P[2], W = P[3];
 	int hw = H * W;
-	int pix = int(gl_GlobalInvocationID.x);
-	if (pix >= hw) {
+	int nq = (W + PX - 1) / PX; // pixel groups per row
+	int q = int(gl_GlobalInvocationID.x);
+	if (q >= nq * H) {
 		return;
 	}
-	int y = pix / W;
-	int x = pix - y * W;
+	int y = q / nq;
+	int x0 = (q - y * nq) * PX;
 	int oc0 = int(gl_WorkGroupID.y) * 8;
 	int c4 = ((Cout + 7) / 8) * 2; // vec4s per weight row
 	int wo = oc0 / 4;
 	bool inLrelu = P[7] != 0;
-	vec4 a0 = vec4(0.0), a1 = vec4(0.0);
+	vec4 a[2 * PX];
 #if SPADE
-	vec4 b0 = vec4(0.0), b1 = vec4(0.0);
+	vec4 b[2 * PX];
 #endif
-	int y0 = max(0, R - y), y1 = min(KS, H + R - y);
-	int x0 = max(0, R - x), x1 = min(KS, W + R - x);
+	for (int j = 0; j < 2 * PX; j++) {
+		a[j] = vec4(0.0);
+#if SPADE
+		b[j] = vec4(0.0);
+#endif
+	}
+	// Loop bounds and weight addresses are the same for every invocation
+	// (uniform), so drivers load each weight once per work group; the
+	// borders are handled by zeroing the inputs that fall outside.
 	for (int ci = 0; ci < Cin; ci++) {
-		int ib = ci * hw + (y - R) * W + (x - R);
-		int wb0 = ci * KK * c4 + wo;
-		for (int ky = y0; ky < y1; ky++) {
-			for (int kx = x0; kx < x1; kx++) {
-				float v = inp[ib + ky * W + kx];
-				if (inLrelu && v < 0.0) {
-					v *= 0.2;
+		for (int ky = 0; ky < KS; ky++) {
+			int yy = y + ky - R;
+			bool rowOK = yy >= 0 && yy < H;
+			int rb = ci * hw + yy * W;
+			float row[PX + KS - 1];
+			for (int j = 0; j < PX + KS - 1; j++) {
+				int xx = x0 + j - R;
+				float v = 0.0;
+				if (rowOK && xx >= 0 && xx < W) {
+					v = inp[rb + xx];
 				}
-				int wi = wb0 + (ky * KS + kx) * c4;
-				a0 += v * wa[wi];
-				a1 += v * wa[wi + 1];
+				row[j] = inLrelu ? max(v, 0.2 * v) : v;
+			}
+			int wi = (ci * KK + ky * KS) * c4 + wo;
+			for (int kx = 0; kx < KS; kx++) {
+				vec4 w0 = wa[wi + kx * c4], w1 = wa[wi + kx * c4 + 1];
 #if SPADE
-				b0 += v * wb[wi];
-				b1 += v * wb[wi + 1];
+				vec4 v0 = wb[wi + kx * c4], v1 = wb[wi + kx * c4 + 1];
 #endif
+				for (int j = 0; j < PX; j++) {
+					a[2 * j] += row[j + kx] * w0;
+					a[2 * j + 1] += row[j + kx] * w1;
+#if SPADE
+					b[2 * j] += row[j + kx] * v0;
+					b[2 * j + 1] += row[j + kx] * v1;
+#endif
+				}
 			}
 		}
 	}
-	float acc[8] = float[8](a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+	// Constant trip counts and no break: the loops unroll and the
+	// accumulator arrays stay in registers (an indexed array would live in
+	// memory, which costs llvmpipe two orders of magnitude).
+	for (int j = 0; j < PX; j++) {
+		for (int o = 0; o < 8; o++) {
+			int oc = oc0 + o;
+			if (x0 + j < W && oc < Cout) {
+				int at = oc * hw + y * W + x0 + j;
+				float v = a[2 * j + o / 4][o % 4];
+				if (P[4] != 0) {
+					v += ba[oc];
+				}
 #if SPADE
-	float bcc[8] = float[8](b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w);
-#endif
-	for (int o = 0; o < 8; o++) {
-		int oc = oc0 + o;
-		if (oc >= Cout) {
-			break;
-		}
-		int at = oc * hw + pix;
-		float v = acc[o];
-		if (P[4] != 0) {
-			v += ba[oc];
-		}
-#if SPADE
-		float beta = bcc[o] + bb[oc];
-		vec2 st = stats[oc];
-		v = (aux[at] - st.x) * st.y * (1.0 + v) + beta;
+				float beta = b[2 * j + o / 4][o % 4] + bb[oc];
+				vec2 st = stats[oc];
+				v = (aux[at] - st.x) * st.y * (1.0 + v) + beta;
 #else
-		if (P[5] != 0) {
-			v += aux[at];
-		}
+				if (P[5] != 0) {
+					v += aux[at];
+				}
 #endif
-		outp[at] = act(v, P[6]);
+				outp[at] = act(v, P[6]);
+			}
+		}
 	}
 }
