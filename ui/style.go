@@ -90,6 +90,7 @@ func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
 		s.gallery,
 		widget.NewSeparator(),
 		widget.NewLabel("Blend between A and B"),
+		blendHelp(),
 		slots,
 		s.mixSlider,
 	)
@@ -314,3 +315,11 @@ func (r *thumbRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *thumbRenderer) Destroy() {}
+
+func blendHelp() fyne.CanvasObject {
+	l := widget.NewLabel("A pick goes to the highlighted slot; the slider mixes the two.")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.LowImportance
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
