@@ -16,6 +16,8 @@ func FuzzSgemm(f *testing.F) {
 	f.Add(uint8(31), uint8(70), uint8(0), uint8(1), uint8(0), uint8(5), false, uint64(4))
 	pool := NewPool(3)
 	defer pool.Close()
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 0 // the shapes are small; tile them anyway
 	f.Fuzz(func(t *testing.T, m, n, k, padA, padB, padC uint8, acc bool, seed uint64) {
 		mm, nn, kk := int(m%64)+1, int(n%80)+1, int(k)
 		p := newProblem(rand.New(rand.NewPCG(seed, 7)), mm, nn, kk, int(padA%9), int(padB%9), int(padC%9), acc)

@@ -148,6 +148,8 @@ func TestSgemmAgrees(t *testing.T) {
 func TestSgemmSmallBlocks(t *testing.T) {
 	defer func(kc, mc, nc int) { kcBlock, mcBlock, ncBlock = kc, mc, nc }(kcBlock, mcBlock, ncBlock)
 	kcBlock, mcBlock, ncBlock = 7, 2*mr, 2*nr
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 0
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range [][3]int{{9, 100, 15}, {17, 49, 22}, {8, 48, 14}, {1, 200, 50}, {33, 7, 29}} {
 		for _, acc := range []bool{false, true} {

@@ -9,6 +9,8 @@ import (
 // TestSgemmPackedAgrees multiplies by column ranges of packed weights, the
 // way a renderer splits Cout across tiles, serially and on pools.
 func TestSgemmPackedAgrees(t *testing.T) {
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 0
 	rng := rand.New(rand.NewPCG(12, 13))
 	pools := []*Pool{nil, NewPool(2), NewPool(3)}
 	defer func() {

@@ -247,8 +247,9 @@ func (p *Pool) For(n int, fn func(lo, hi int)) {
 // Sgemm is the parallel form of the package-level Sgemm: C = A·B, or
 // C += A·B when acc is true. It cuts C into tiles (column strips, multiples
 // of the kernel width, when N is the larger side; row strips otherwise) and
-// computes them on the pool's threads, each with its own packing buffers.
-// After the first call with a given shape it allocates nothing.
+// computes them on the pool's threads, each with its own packing buffers;
+// products of a few µs run inline. After the first call with a given shape it
+// allocates nothing.
 func (p *Pool) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	checkArgs(m, n, k, a, lda, b, ldb, c, ldc)
 	p.gemm(gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, asm: useAsm})
@@ -273,7 +274,7 @@ func (p *Pool) gemm(g gemmJob) {
 	if g.m == 0 || g.n == 0 {
 		return
 	}
-	if !p.acquire() {
+	if 2*float64(g.m)*float64(g.n)*float64(g.k) < minParallelFlops || !p.acquire() {
 		ws := getWorkspace()
 		g.tile(ws, 0, 0, g.m, g.n)
 		putWorkspace(ws)
@@ -295,6 +296,11 @@ func (p *Pool) gemm(g gemmJob) {
 	p.run()
 	p.g = gemmJob{} // drop references to the caller's matrices
 }
+
+// minParallelFlops is the smallest product Pool.Sgemm splits across threads:
+// below it (a few µs of work) waking a helper, ~1–2 µs, costs more than it
+// saves. A variable so that tests can push small shapes through the tiling.
+var minParallelFlops = float64(1 << 18)
 
 // gemmTile computes tile t of the current GEMM job on thread id.
 func (p *Pool) gemmTile(id, t int) {

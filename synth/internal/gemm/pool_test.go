@@ -11,6 +11,8 @@ import (
 )
 
 func TestPoolSgemmAgrees(t *testing.T) {
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 0 // tile even the smallest shapes
 	rng := rand.New(rand.NewPCG(7, 8))
 	var probs []*problem
 	for _, s := range shapes {
@@ -75,6 +77,8 @@ func TestPoolForCoversRange(t *testing.T) {
 // (nested inside fn, or from another goroutine) completes instead of
 // deadlocking, and that concurrent GEMMs on one pool stay correct.
 func TestPoolNestedAndConcurrent(t *testing.T) {
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 0
 	pool := NewPool(2)
 	defer pool.Close()
 	var total atomic.Int64
