@@ -118,7 +118,7 @@ type App struct {
 	// even though the canvas loaded it from a file.
 	recovered bool
 
-	paint       *PaintWidget
+	paint       *paintWidget
 	preview     *fynecanvas.Image
 	previewPane *fyne.Container
 	previewImg  *image.RGBA

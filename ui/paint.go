@@ -14,19 +14,19 @@ import (
 )
 
 var (
-	_ fyne.Draggable      = (*PaintWidget)(nil)
-	_ fyne.Tappable       = (*PaintWidget)(nil)
-	_ desktop.Hoverable   = (*PaintWidget)(nil)
-	_ desktop.Cursorable  = (*PaintWidget)(nil)
+	_ fyne.Draggable      = (*paintWidget)(nil)
+	_ fyne.Tappable       = (*paintWidget)(nil)
+	_ desktop.Hoverable   = (*paintWidget)(nil)
+	_ desktop.Cursorable  = (*paintWidget)(nil)
 	_ fyne.WidgetRenderer = (*paintRenderer)(nil)
 )
 
-// PaintWidget shows the label map in its label colours and paints on it with
+// paintWidget shows the label map in its label colours and paints on it with
 // the current tool. It keeps an RGBA display buffer and, after each edit,
 // recolours only the rectangle the edit changed, so painting costs the same
 // at 1024² as at 256². It never waits for the generator: every edit is
 // reported through OnEdit and the app submits a snapshot to the worker.
-type PaintWidget struct {
+type paintWidget struct {
 	widget.BaseWidget
 
 	// Tool, Diameter (1..256 document pixels) and Label say what a stroke
@@ -57,8 +57,8 @@ type PaintWidget struct {
 }
 
 // newPaintWidget returns a paint widget editing doc.
-func newPaintWidget(doc document) *PaintWidget {
-	p := &PaintWidget{Diameter: 16}
+func newPaintWidget(doc document) *paintWidget {
+	p := &paintWidget{Diameter: 16}
 	p.raster = &fynecanvas.Image{FillMode: fynecanvas.ImageFillStretch, ScaleMode: fynecanvas.ImageScalePixels}
 	p.cursor = &fynecanvas.Circle{StrokeColor: color.NRGBA{255, 255, 255, 200}, StrokeWidth: 1.5}
 	p.cursor.Hide()
@@ -68,7 +68,7 @@ func newPaintWidget(doc document) *PaintWidget {
 }
 
 // SetDocument replaces the document being edited and redraws everything.
-func (p *PaintWidget) SetDocument(doc document) {
+func (p *paintWidget) SetDocument(doc document) {
 	p.doc = doc
 	p.dragging = false
 	set := doc.Set()
@@ -84,15 +84,12 @@ func (p *PaintWidget) SetDocument(doc document) {
 	p.Refresh()
 }
 
-// Document returns the document being edited.
-func (p *PaintWidget) Document() document { return p.doc }
-
 // Display returns the RGBA picture of the label map the widget shows.
-func (p *PaintWidget) Display() *image.RGBA { return p.display }
+func (p *paintWidget) Display() *image.RGBA { return p.display }
 
 // redraw recolours r of the display buffer from the label map and asks the
 // raster to be repainted.
-func (p *PaintWidget) redraw(r image.Rectangle) {
+func (p *paintWidget) redraw(r image.Rectangle) {
 	lab := p.doc.Labels()
 	r = r.Intersect(lab.Rect)
 	if r.Empty() {
@@ -112,7 +109,7 @@ func (p *PaintWidget) redraw(r image.Rectangle) {
 
 // Changed redraws r after the document changed outside the widget (undo,
 // redo) and reports the edit.
-func (p *PaintWidget) Changed(r image.Rectangle) {
+func (p *paintWidget) Changed(r image.Rectangle) {
 	p.redraw(r)
 	if p.OnEdit != nil {
 		p.OnEdit()
@@ -121,7 +118,7 @@ func (p *PaintWidget) Changed(r image.Rectangle) {
 
 // imageRect is where the label map is drawn inside the widget: as large as
 // fits, centred, aspect kept.
-func (p *PaintWidget) imageRect(size fyne.Size) (pos fyne.Position, sz fyne.Size, scale float32) {
+func (p *paintWidget) imageRect(size fyne.Size) (pos fyne.Position, sz fyne.Size, scale float32) {
 	b := p.doc.Labels().Rect
 	iw, ih := float32(b.Dx()), float32(b.Dy())
 	scale = float32(math.Min(float64(size.Width/iw), float64(size.Height/ih)))
@@ -134,7 +131,7 @@ func (p *PaintWidget) imageRect(size fyne.Size) (pos fyne.Position, sz fyne.Size
 }
 
 // toDoc maps a widget position to a document pixel.
-func (p *PaintWidget) toDoc(pos fyne.Position) image.Point {
+func (p *paintWidget) toDoc(pos fyne.Position) image.Point {
 	off, _, scale := p.imageRect(p.Size())
 	b := p.doc.Labels().Rect
 	x := int(math.Floor(float64((pos.X - off.X) / scale)))
@@ -142,7 +139,7 @@ func (p *PaintWidget) toDoc(pos fyne.Position) image.Point {
 	return image.Pt(b.Min.X+x, b.Min.Y+y)
 }
 
-func (p *PaintWidget) paintID() uint8 {
+func (p *paintWidget) paintID() uint8 {
 	if p.Tool == ToolEraser {
 		return p.doc.EraseID()
 	}
@@ -151,7 +148,7 @@ func (p *PaintWidget) paintID() uint8 {
 
 // Dragged paints: the brush and eraser sweep from the previous point, the
 // line and rectangle tools rubber-band from the stroke's start.
-func (p *PaintWidget) Dragged(e *fyne.DragEvent) {
+func (p *paintWidget) Dragged(e *fyne.DragEvent) {
 	cur := p.toDoc(e.Position)
 	if !p.dragging {
 		p.dragging = true
@@ -180,7 +177,7 @@ func (p *PaintWidget) Dragged(e *fyne.DragEvent) {
 }
 
 // DragEnd closes the stroke into one undo step.
-func (p *PaintWidget) DragEnd() {
+func (p *paintWidget) DragEnd() {
 	if !p.dragging {
 		return
 	}
@@ -188,7 +185,7 @@ func (p *PaintWidget) DragEnd() {
 	p.endStroke()
 }
 
-func (p *PaintWidget) endStroke() {
+func (p *paintWidget) endStroke() {
 	p.doc.EndStroke()
 	if p.OnStrokeEnd != nil {
 		p.OnStrokeEnd()
@@ -196,7 +193,7 @@ func (p *PaintWidget) endStroke() {
 }
 
 // Tapped fills, picks, or paints a single dab.
-func (p *PaintWidget) Tapped(e *fyne.PointEvent) {
+func (p *paintWidget) Tapped(e *fyne.PointEvent) {
 	pt := p.toDoc(e.Position)
 	switch p.Tool {
 	case ToolBrush, ToolEraser, ToolLine:
@@ -212,13 +209,13 @@ func (p *PaintWidget) Tapped(e *fyne.PointEvent) {
 	p.endStroke()
 }
 
-func (p *PaintWidget) pick(pt image.Point) {
+func (p *paintWidget) pick(pt image.Point) {
 	if id, ok := p.doc.At(pt); ok && p.OnPick != nil {
 		p.OnPick(id)
 	}
 }
 
-func (p *PaintWidget) apply(r image.Rectangle) {
+func (p *paintWidget) apply(r image.Rectangle) {
 	if r.Empty() {
 		return
 	}
@@ -229,13 +226,13 @@ func (p *PaintWidget) apply(r image.Rectangle) {
 }
 
 // Cursor shows a crosshair over the painting.
-func (p *PaintWidget) Cursor() desktop.Cursor { return desktop.CrosshairCursor }
+func (p *paintWidget) Cursor() desktop.Cursor { return desktop.CrosshairCursor }
 
 // MouseIn shows the brush outline.
-func (p *PaintWidget) MouseIn(e *desktop.MouseEvent) { p.MouseMoved(e) }
+func (p *paintWidget) MouseIn(e *desktop.MouseEvent) { p.MouseMoved(e) }
 
 // MouseMoved moves the brush outline and reports the label under it.
-func (p *PaintWidget) MouseMoved(e *desktop.MouseEvent) {
+func (p *paintWidget) MouseMoved(e *desktop.MouseEvent) {
 	p.moveCursor(e.Position)
 	if p.OnHover != nil {
 		pt := p.toDoc(e.Position)
@@ -248,7 +245,7 @@ func (p *PaintWidget) MouseMoved(e *desktop.MouseEvent) {
 }
 
 // MouseOut hides the brush outline.
-func (p *PaintWidget) MouseOut() {
+func (p *paintWidget) MouseOut() {
 	p.cursor.Hide()
 	p.cursor.Refresh()
 	if p.OnHover != nil {
@@ -256,7 +253,7 @@ func (p *PaintWidget) MouseOut() {
 	}
 }
 
-func (p *PaintWidget) moveCursor(pos fyne.Position) {
+func (p *paintWidget) moveCursor(pos fyne.Position) {
 	if p.Tool == ToolFill || p.Tool == ToolEyedropper || p.Tool == ToolRect {
 		p.cursor.Hide()
 		return
@@ -273,19 +270,19 @@ func (p *PaintWidget) moveCursor(pos fyne.Position) {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (p *PaintWidget) CreateRenderer() fyne.WidgetRenderer {
+func (p *paintWidget) CreateRenderer() fyne.WidgetRenderer {
 	bg := fynecanvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	return &paintRenderer{p: p, bg: bg}
 }
 
 // MinSize keeps the painting usable when the window is small.
-func (p *PaintWidget) MinSize() fyne.Size {
+func (p *paintWidget) MinSize() fyne.Size {
 	p.ExtendBaseWidget(p)
 	return fyne.NewSquareSize(160)
 }
 
 type paintRenderer struct {
-	p  *PaintWidget
+	p  *paintWidget
 	bg *fynecanvas.Rectangle
 }
 
