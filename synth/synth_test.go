@@ -692,3 +692,22 @@ func TestPhotoTypes(t *testing.T) {
 		photoTensor(paletted, got)
 	}
 }
+
+func TestTanh32(t *testing.T) {
+	worst := 0.0
+	for i := -1200000; i <= 1200000; i++ {
+		x := float32(i) * 1e-5
+		worst = max(worst, math.Abs(float64(tanh32(x))-math.Tanh(float64(x))))
+	}
+	for _, x := range []float32{20, -20, float32(math.Inf(1)), float32(math.Inf(-1))} {
+		worst = max(worst, math.Abs(float64(tanh32(x))-math.Tanh(float64(x))))
+	}
+	if worst > 5e-7 {
+		t.Errorf("tanh32 max abs error %.3g", worst)
+	}
+	for v, want := range map[float32]uint8{-100: 0, 100: 255, 0: 127} {
+		if got := quantize(v); got != want {
+			t.Errorf("quantize(%v) = %d want %d", v, got, want)
+		}
+	}
+}
