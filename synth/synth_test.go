@@ -711,3 +711,31 @@ func TestTanh32(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeStyle times the style encoder of the default-size model
+// on a 256×256 photo.
+func BenchmarkEncodeStyle(b *testing.B) {
+	m, err := RandomModel(siftflowConfig(), true, siftflowMeta(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := NewRenderer(m, 256, 256, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	photo := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 31)
+	}
+	ctx := context.Background()
+	r.EncodeStyle(ctx, photo)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.EncodeStyle(ctx, photo); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+}
