@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -740,6 +742,112 @@ func TestLabelMapExportImport(t *testing.T) {
 	confirmTop(t, ta.win) // "Import anyway?"
 	if ta.doc.Labels().Rect.Dx() != 8 {
 		t.Fatal("accepting the replacement did not import the map")
+	}
+	ta.settle()
+}
+
+// TestRealModelThroughTheApp runs a small random SPADE model (SIFT Flow
+// labels) through Options.Model: the adapter finds the palette set, the
+// worker renders with synth's Renderer, and a stroke changes the preview.
+func TestRealModelThroughTheApp(t *testing.T) {
+	type lab struct {
+		ID    int    `json:"id"`
+		Name  string `json:"name"`
+		Color string `json:"color"`
+	}
+	var ls []lab
+	ch := [][2]int{{0, 33}}
+	for _, l := range palette.SIFTFlow.All() {
+		if l.ID == 0 {
+			continue
+		}
+		ls = append(ls, lab{int(l.ID), l.Name, fmt.Sprintf("#%02x%02x%02x", l.Color.R, l.Color.G, l.Color.B)})
+		ch = append(ch, [2]int{int(l.ID), int(l.ID) - 1})
+	}
+	js, _ := json.Marshal(map[string]any{"set": "siftflow", "unlabeled": 0, "labels": ls, "channels": ch})
+	cfg := synth.Config{LabelNC: 33, ContainDontcareLabel: true, NoInstance: true, NGF: 2, NHidden: 4,
+		NormG: "spectralspadebatch3x3", NormE: "spectralinstance", NumUpsamplingLayers: "normal",
+		CropSize: 64, AspectRatio: 1, UseVAE: true, ZDim: 8}
+	m, err := synth.RandomModel(cfg, false, map[string]string{"labels": string(js), "name": "tiny"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := test.NewTempApp(t)
+	a, err := New(fa, Options{Model: m, DocSize: 64, DataDir: t.TempDir(), FyneDialogs: true, Seed: 3, Blank: true, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.gen.LabelSet() != palette.SIFTFlow {
+		t.Fatalf("model labels resolved to %v, want the SIFT Flow palette", a.gen.LabelSet())
+	}
+	ta := &testApp{App: a, t: t, queue: make(chan func(), 1000)}
+	a.do = func(f func()) { ta.queue <- f }
+	a.win.Resize(fyne.NewSize(1280, 720))
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	defer func() { cancel(); a.Stop() }()
+	ta.settle()
+	before := cloneRGBA(a.PreviewImage())
+	if before.Bounds().Dx() != 64 {
+		t.Fatalf("preview is %v, want the model's 64×64", before.Bounds())
+	}
+	ta.selectLabel(ta.label("sea"))
+	ta.setBrushSize(30)
+	ta.stroke(ta.docPos(5, 40), ta.docPos(60, 40))
+	ta.settle()
+	if bytes.Equal(before.Pix, a.PreviewImage().Pix) {
+		t.Fatal("a broad stroke did not change the model's picture")
+	}
+}
+
+func TestMenus(t *testing.T) {
+	ta := newTestApp(t, 64)
+	labels := func(m *fyne.Menu) []string {
+		var out []string
+		for _, it := range m.Items {
+			if !it.IsSeparator {
+				out = append(out, it.Label)
+			}
+		}
+		return out
+	}
+	menu := ta.buildMenu()
+	want := map[string][]string{
+		"File": {"New", "Open…", "Open Recent", "Save", "Save As…", "Import Label Map (PNG)…", "Export Image", "Export Label Map (PNG)…", "Open Model…", "Quit"},
+		"Edit": {"Undo", "Redo"},
+	}
+	for _, m := range menu.Items {
+		if w, ok := want[m.Label]; ok {
+			if got := labels(m); fmt.Sprint(got) != fmt.Sprint(w) {
+				t.Errorf("%s menu: %v, want %v", m.Label, got, w)
+			}
+			delete(want, m.Label)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("missing menus: %v", want)
+	}
+	file := menu.Items[0]
+	for _, it := range file.Items {
+		switch it.Label {
+		case "New":
+			if got := labels(it.ChildMenu); fmt.Sprint(got) != "[256 × 256 512 × 512 1024 × 1024 Custom…]" {
+				t.Errorf("New submenu %v", got)
+			}
+		case "Export Image":
+			if len(it.ChildMenu.Items) != 3 {
+				t.Errorf("Export Image has %d scales, want ×1 ×2 ×4", len(it.ChildMenu.Items))
+			}
+		case "Save":
+			if it.Shortcut == nil {
+				t.Error("Save has no shortcut")
+			}
+		}
+	}
+	// New 1024 from the menu.
+	file.Items[0].ChildMenu.Items[2].Action()
+	if ta.doc.Labels().Rect.Dx() != 1024 {
+		t.Fatal("File ▸ New ▸ 1024 did not make a 1024² painting")
 	}
 	ta.settle()
 }
