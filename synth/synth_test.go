@@ -42,10 +42,12 @@ func siftflowMeta() map[string]string {
 	return map[string]string{"labels": string(js), "name": "SIFT Flow test", "id": "siftflow-test"}
 }
 
-// siftflowLabels is one SIFT Flow trainval label map (256×256, ids 0..33).
+// siftflowLabels is a SIFT Flow id map painted for the tests (256×256,
+// 13 labels; ../testdata/painting_landscape.png, from
+// train/make_test_painting.py): as many boundaries as a real label map.
 func siftflowLabels(t testing.TB) *image.Paletted {
 	t.Helper()
-	f, err := os.Open("testdata/siftflow_opencountry_moun21.png")
+	f, err := os.Open("../testdata/painting_landscape.png")
 	if err != nil {
 		t.Fatal(err)
 	}
