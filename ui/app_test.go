@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	fynecanvas "fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -469,8 +468,6 @@ func TestViewToggle(t *testing.T) {
 		}
 	}
 }
-
-var _ = fynecanvas.NewRectangle
 
 func TestAutosaveRecovery(t *testing.T) {
 	dir := t.TempDir()

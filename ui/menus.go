@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -136,5 +135,3 @@ func (a *App) typedRune(r rune) {
 		a.toggleView()
 	}
 }
-
-var _ = fmt.Sprint
