@@ -7,6 +7,7 @@ import (
 	"image"
 	"os"
 	"testing"
+	"time"
 
 	"spadework/synth"
 )
@@ -72,4 +73,32 @@ func benchRender(b *testing.B, r synth.FrameRenderer, m *synth.Model, w, h int) 
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
+}
+
+// TestProfileKernels logs where a frame's time goes, by kernel.
+func TestProfileKernels(t *testing.T) {
+	needGL(t)
+	cfg := defaultConfig()
+	cfg.CropSize = 64
+	m := randomModel(t, cfg, 1)
+	w, h := m.Size()
+	r, err := New(context.Background(), m, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	labels := paintLabels(w, h, 34, 1)
+	z := synth.RandomStyle(1, cfg.ZDim)
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	if err := r.Render(context.Background(), labels, z, dst); err != nil {
+		t.Fatal(err)
+	}
+	profile = map[string]time.Duration{}
+	defer func() { profile = nil }()
+	if err := r.Render(context.Background(), labels, z, dst); err != nil {
+		t.Fatal(err)
+	}
+	for k, d := range profile {
+		t.Logf("%-18s %v", k, d)
+	}
 }

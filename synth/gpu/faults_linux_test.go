@@ -156,6 +156,7 @@ func TestRenderErrors(t *testing.T) {
 		"nil labels":  r.Render(ctx, nil, z, dst),
 		"nil dst":     r.Render(ctx, labels, z, nil),
 		"empty label": r.Render(ctx, &image.Paletted{}, z, dst),
+		"short dst":   r.Render(ctx, labels, z, &image.RGBA{Rect: dst.Rect, Stride: 4 * w, Pix: make([]byte, 10)}),
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)

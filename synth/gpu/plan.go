@@ -208,8 +208,7 @@ func newPlan(m *synth.Model, w, h int) (*plan, error) {
 			return nil, fmt.Errorf("gpu: output size %dx%d: model %s has a VAE fc layer and renders only at %dx%d", w, h, m.ID(), nw, nh)
 		}
 	}
-	_, ks, err := spadeKS(cfg.NormG)
-	if err != nil {
+	if _, _, err := spadeKS(cfg.NormG); err != nil {
 		return nil, err
 	}
 	p := &plan{w: w, h: h, z: -1, zdim: cfg.ZDim, edges: !cfg.NoInstance}
@@ -334,7 +333,6 @@ func newPlan(m *synth.Model, w, h int) (*plan, error) {
 		o.groups = [3]uint32{ceilDiv(4*c*lh*lw, flatLocal), 1, 1}
 		p.emit(o)
 	}
-	_ = ks
 
 	// fc → A at (sh, sw).
 	c0 := 16 * cfg.NGF

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"spadework/synth"
@@ -141,6 +142,10 @@ func Probe() (info string, err error) {
 	r := <-ch
 	return r.info, r.err
 }
+
+// profile, when a test sets it, receives the time of each dispatch by
+// kernel (each followed by glFinish, so frames get slower).
+var profile map[string]time.Duration
 
 // frame is one request to the GL thread.
 type frame struct {
@@ -366,6 +371,9 @@ func (s *glState) render(f frame) error {
 		}
 		return fmt.Errorf("gpu: destination is %v, renderer is %dx%d", got, p.w, p.h)
 	}
+	if f.dst.Stride < 4*p.w || len(f.dst.Pix) < (p.h-1)*f.dst.Stride+4*p.w {
+		return fmt.Errorf("gpu: destination has %d pixel bytes with stride %d, %dx%d needs more", len(f.dst.Pix), f.dst.Stride, p.w, p.h)
+	}
 	if p.z >= 0 && len(f.z) != p.zdim {
 		return fmt.Errorf("gpu: style vector has %d values, model wants z_dim %d", len(f.z), p.zdim)
 	}
@@ -379,10 +387,21 @@ func (s *glState) render(f frame) error {
 	cmds := unsafe.Slice(s.cmds, len(p.ops))
 	start := 0
 	for si, st := range p.stages {
-		if err := f.ctx.Err(); err != nil {
-			return err
+		// Cancellation is checked before every dispatch: on llvmpipe one
+		// block can take seconds, and a stale frame should stop at once.
+		for i := start; i < st.end; i++ {
+			if err := f.ctx.Err(); err != nil {
+				return err
+			}
+			if profile != nil {
+				t0 := time.Now()
+				C.spw_run(&cmds[i], 1)
+				C.spw_finish()
+				profile[p.ops[i].k.String()] += time.Since(t0)
+			} else {
+				C.spw_run(&cmds[i], 1)
+			}
 		}
-		C.spw_run(&cmds[start], C.int(st.end-start))
 		start = st.end
 		if fault == faultLost && si == 1 {
 			s.lost = fmt.Errorf("%w: injected reset after stage %s", ErrContextLost, st.name)
@@ -396,7 +415,7 @@ func (s *glState) render(f frame) error {
 	}
 	C.spw_run(&cmds[start], C.int(len(cmds)-start))
 	dst := f.dst
-	if dst.Stride == 4*p.w && len(dst.Pix) >= 4*p.w*p.h {
+	if dst.Stride == 4*p.w {
 		C.spw_download(s.bufs[p.image], 0, C.int64_t(4*p.w*p.h), unsafe.Pointer(&dst.Pix[0]))
 	} else {
 		C.spw_download(s.bufs[p.image], 0, C.int64_t(len(s.rgba)), unsafe.Pointer(&s.rgba[0]))
