@@ -213,6 +213,7 @@ func New(fa fyne.App, opts Options) (*App, error) {
 	}
 	a.win.Resize(fyne.NewSize(1280, 720))
 	a.win.SetCloseIntercept(a.quit)
+	a.win.SetOnDropped(a.dropped)
 	a.auto = newAutosaver(a)
 	if opts.Open != "" {
 		a.openPath(opts.Open)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -854,6 +855,25 @@ func TestMenus(t *testing.T) {
 	file.Items[0].ChildMenu.Items[2].Action()
 	if ta.doc.Labels().Rect.Dx() != 1024 {
 		t.Fatal("File ▸ New ▸ 1024 did not make a 1024² painting")
+	}
+	ta.settle()
+}
+
+func TestDropProject(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.selectLabel(ta.label("sand"))
+	ta.stroke(ta.docPos(10, 10), ta.docPos(50, 40))
+	painted := append([]uint8(nil), ta.doc.Labels().Pix...)
+	p := filepath.Join(t.TempDir(), "drop.spw")
+	ta.saveTo(p)
+	ta.newPainting(64, 64)
+	ta.dropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(p)})
+	if !bytes.Equal(ta.doc.Labels().Pix, painted) {
+		t.Fatal("dropping a project did not open it")
+	}
+	ta.dropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(filepath.Join(t.TempDir(), "notes.txt"))})
+	if ta.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("dropping an unknown file said nothing")
 	}
 	ta.settle()
 }

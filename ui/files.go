@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 	xdraw "golang.org/x/image/draw"
@@ -522,4 +523,26 @@ func upscaleThumb(img image.Image) image.Image {
 	out := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*s)), max(1, int(float64(b.Dy())*s))))
 	xdraw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
 	return out
+}
+
+// dropped opens what was dragged onto the window: a project or label map
+// is opened, a photo becomes the style, a model file is loaded.
+func (a *App) dropped(_ fyne.Position, uris []fyne.URI) {
+	for _, u := range uris {
+		if u.Scheme() != "file" {
+			continue
+		}
+		p := u.Path()
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".spw", ".png":
+			a.openPath(p)
+		case ".jpg", ".jpeg":
+			a.useStylePhoto(p)
+		case ".safetensors", ".pth", ".pt":
+			a.openModel(p)
+		default:
+			a.showError(fmt.Errorf("%s: Spadework opens projects (.spw), label maps (.png), style photos (.jpg) and models (.safetensors, .pth)", p))
+		}
+		return // one file at a time
+	}
 }
