@@ -78,6 +78,7 @@ func benchRender(b *testing.B, r synth.FrameRenderer, m *synth.Model, w, h int) 
 // TestProfileKernels logs where a frame's time goes, by kernel.
 func TestProfileKernels(t *testing.T) {
 	needGL(t)
+	full(t)
 	cfg := defaultConfig()
 	cfg.CropSize = 64
 	m := randomModel(t, cfg, 1)

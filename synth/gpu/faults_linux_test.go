@@ -8,6 +8,7 @@ import (
 	"image"
 	"strings"
 	"testing"
+	"time"
 
 	"spadework/synth"
 )
@@ -184,5 +185,43 @@ func TestRenderErrors(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Errorf("Render allocates %.1f times per frame", allocs)
+	}
+}
+
+// TestCancelMidFrame: a frame cancelled while it runs stops within a
+// dispatch or two with ctx.Err(), and the renderer renders the next frame.
+func TestCancelMidFrame(t *testing.T) {
+	needGL(t)
+	cfg := defaultConfig()
+	cfg.CropSize = 64
+	m := randomModel(t, cfg, 1)
+	w, h := m.Size()
+	r, err := New(context.Background(), m, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	labels := paintLabels(w, h, 34, 1)
+	z := synth.RandomStyle(1, cfg.ZDim)
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	t0 := time.Now()
+	if err := r.Render(context.Background(), labels, z, dst); err != nil {
+		t.Fatal(err)
+	}
+	frame := time.Since(t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(frame / 4)
+		cancel()
+	}()
+	t0 = time.Now()
+	err = r.Render(ctx, labels, z, dst)
+	took := time.Since(t0)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled frame: %v after %v (a frame takes %v)", err, took, frame)
+	}
+	t.Logf("frame %v; cancelled after %v, returned after %v", frame, frame/4, took)
+	if err := r.Render(context.Background(), labels, z, dst); err != nil {
+		t.Fatal(err)
 	}
 }
