@@ -280,7 +280,7 @@ func (a *App) build() {
 	a.split.Offset = 0.5
 	a.center = container.NewStack(a.split)
 
-	left := container.NewBorder(widget.NewLabelWithStyle("Labels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, a.pal.scroll)
+	left := a.pal.content
 	right := container.NewVScroll(a.style.content)
 	right.SetMinSize(fyne.NewSize(4*thumbW+3*theme.Padding()+2*theme.Padding()+12, 200))
 	body := container.NewBorder(nil, nil, left, right, a.center)

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -876,4 +877,29 @@ func TestDropProject(t *testing.T) {
 		t.Fatal("dropping an unknown file said nothing")
 	}
 	ta.settle()
+}
+
+func TestPaletteSearchForBigSets(t *testing.T) {
+	fa := test.NewTempApp(t)
+	a, err := New(fa, Options{Generator: NewDemoGenerator(palette.ADE20K, 32, 32), DocSize: 32, DataDir: t.TempDir(), FyneDialogs: true, Seed: 1, Blank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.pal.search.Visible() {
+		t.Fatal("no search box for ADE20K's 150 labels")
+	}
+	all := len(a.pal.swatches)
+	test.Type(a.pal.search, "tree")
+	if n := len(a.pal.swatches); n == 0 || n >= all {
+		t.Fatalf("searching 'tree' left %d of %d swatches", n, all)
+	}
+	for _, s := range a.pal.swatches {
+		if !strings.Contains(strings.ToLower(s.label.Name), "tree") {
+			t.Fatalf("%q does not match 'tree'", s.label.Name)
+		}
+	}
+	sift := newTestApp(t, 32)
+	if sift.pal.search.Visible() {
+		t.Fatal("SIFT Flow's 33 labels need no search box")
+	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	fynecanvas "fyne.io/fyne/v2/canvas"
@@ -145,18 +146,46 @@ type palettePanel struct {
 	onHover  func(string)
 	box      *fyne.Container
 	scroll   *container.Scroll
+	// search filters big label sets (ADE20K's 150, COCO-Stuff's 182) by
+	// name; it is shown only for those.
+	search  *widget.Entry
+	content *fyne.Container
+	filter  string
 }
+
+// searchFrom is the label count from which the palette offers a search box.
+const searchFrom = 40
 
 func newPalettePanel(onSelect func(uint8), onHover func(string)) *palettePanel {
 	p := &palettePanel{onSelect: onSelect, onHover: onHover, box: container.NewVBox()}
 	p.scroll = container.NewVScroll(p.box)
 	p.scroll.SetMinSize(fyne.NewSize(170, 200))
+	p.search = widget.NewEntry()
+	p.search.SetPlaceHolder("Find a label")
+	p.search.OnChanged = func(text string) {
+		p.filter = strings.ToLower(strings.TrimSpace(text))
+		p.rebuild()
+	}
+	title := widget.NewLabelWithStyle("Labels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.content = container.NewBorder(container.NewVBox(title, p.search), nil, nil, nil, p.scroll)
 	return p
 }
 
 // setLabels rebuilds the panel for set.
 func (p *palettePanel) setLabels(set *palette.Set) {
 	p.set = set
+	p.filter = ""
+	p.search.SetText("")
+	if len(set.Labels()) >= searchFrom {
+		p.search.Show()
+	} else {
+		p.search.Hide()
+	}
+	p.rebuild()
+}
+
+func (p *palettePanel) rebuild() {
+	set := p.set
 	p.swatches = map[uint8]*swatch{}
 	p.box.RemoveAll()
 	labels := set.Labels()
@@ -164,6 +193,9 @@ func (p *palettePanel) setLabels(set *palette.Set) {
 		var items []fyne.CanvasObject
 		for _, l := range labels {
 			if l.Group != g {
+				continue
+			}
+			if p.filter != "" && !strings.Contains(strings.ToLower(l.Name), p.filter) {
 				continue
 			}
 			s := newSwatch(l, p.tap, p.onHover)
