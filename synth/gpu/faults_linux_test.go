@@ -225,3 +225,40 @@ func TestCancelMidFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWorker drives the GPU renderer from synth's render worker, as the app
+// does: newer requests supersede older ones, results carry the image.
+func TestWorker(t *testing.T) {
+	needGL(t)
+	f := loadFixture(t, "fixture_a")
+	w, h := f.m.Size()
+	b, used, _, err := Open(context.Background(), f.m, w, h, DeviceAuto, Options{})
+	if err != nil || used != DeviceGPU {
+		t.Fatalf("Open: %s, %v", used, err)
+	}
+	defer b.Close()
+	results := make(chan synth.Result, 4)
+	wk := synth.NewWorker(b, synth.WorkerOptions{OnResult: func(r synth.Result) { results <- r }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- wk.Run(ctx) }()
+	labels := paletted(f.tensor(t, "labels"))
+	z := f.tensor(t, "z").Data
+	for v := uint64(1); v <= 3; v++ {
+		wk.Submit(synth.Request{Version: v, Labels: labels, Style: z})
+	}
+	for {
+		r := <-results
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if r.Version == 3 {
+			if r.Image == nil || r.Image.Bounds().Dx() != w {
+				t.Fatalf("result image %v", r.Image)
+			}
+			break
+		}
+	}
+	cancel()
+	<-done
+}
