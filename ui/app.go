@@ -256,6 +256,7 @@ func (a *App) build() {
 	a.paint.OnStrokeEnd = a.strokeEnded
 	a.paint.OnPick = a.selectLabel
 	a.paint.OnHover = a.hint
+	a.paint.OnResize = a.setBrushSize
 
 	// Fastest is bilinear on the GPU; Smooth would run a Catmull-Rom pass
 	// and allocate a texture-sized image on the CPU for every frame.

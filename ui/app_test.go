@@ -283,6 +283,18 @@ func TestToolsAndKeys(t *testing.T) {
 		t.Fatal("picking a label did not go back to the brush")
 	}
 
+	// Right click picks whatever the tool; the wheel sizes the brush.
+	ta.setTool(ToolLine)
+	ta.paint.TappedSecondary(&fyne.PointEvent{Position: ta.docPos(50, 5)})
+	if ta.paint.Label != sea {
+		t.Fatalf("right click picked %d, want sea %d", ta.paint.Label, sea)
+	}
+	ta.setBrushSize(10)
+	ta.paint.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: ta.docPos(5, 5)}, Scrolled: fyne.NewDelta(0, 1)})
+	if ta.paint.Diameter != 13 {
+		t.Fatalf("wheel up made the brush %d, want 13", ta.paint.Diameter)
+	}
+
 	// Keys.
 	ta.setBrushSize(50)
 	ta.typedRune('[')

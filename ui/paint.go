@@ -14,11 +14,13 @@ import (
 )
 
 var (
-	_ fyne.Draggable      = (*paintWidget)(nil)
-	_ fyne.Tappable       = (*paintWidget)(nil)
-	_ desktop.Hoverable   = (*paintWidget)(nil)
-	_ desktop.Cursorable  = (*paintWidget)(nil)
-	_ fyne.WidgetRenderer = (*paintRenderer)(nil)
+	_ fyne.Draggable         = (*paintWidget)(nil)
+	_ fyne.Tappable          = (*paintWidget)(nil)
+	_ fyne.SecondaryTappable = (*paintWidget)(nil)
+	_ fyne.Scrollable        = (*paintWidget)(nil)
+	_ desktop.Hoverable      = (*paintWidget)(nil)
+	_ desktop.Cursorable     = (*paintWidget)(nil)
+	_ fyne.WidgetRenderer    = (*paintRenderer)(nil)
 )
 
 // paintWidget shows the label map in its label colours and paints on it with
@@ -44,6 +46,8 @@ type paintWidget struct {
 	OnPick func(id uint8)
 	// OnHover reports the label under the pointer ("" when outside).
 	OnHover func(text string)
+	// OnResize asks for another brush diameter (mouse wheel).
+	OnResize func(d int)
 
 	doc     document
 	lut     [256]color.RGBA
@@ -207,6 +211,25 @@ func (p *paintWidget) Tapped(e *fyne.PointEvent) {
 		return
 	}
 	p.endStroke()
+}
+
+// TappedSecondary picks the label under the pointer whatever the tool: the
+// painter's quick eyedropper (right click).
+func (p *paintWidget) TappedSecondary(e *fyne.PointEvent) {
+	p.pick(p.toDoc(e.Position))
+}
+
+// Scrolled resizes the brush with the mouse wheel.
+func (p *paintWidget) Scrolled(e *fyne.ScrollEvent) {
+	if p.OnResize == nil || e.Scrolled.DY == 0 {
+		return
+	}
+	if e.Scrolled.DY > 0 {
+		p.OnResize(p.Diameter*5/4 + 1)
+	} else {
+		p.OnResize(p.Diameter * 4 / 5)
+	}
+	p.moveCursor(e.Position)
 }
 
 func (p *paintWidget) pick(pt image.Point) {
