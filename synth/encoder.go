@@ -54,7 +54,7 @@ func (r *Renderer) encode(ctx context.Context, photo image.Image, trace TraceFun
 		}
 		l := &e.Layers[i]
 		ow, oh := iw/2, ih/2
-		r.convS(l.wt, nil, l.K, l.Stride, l.Pad, l.Cin, l.Cout, in, iw, ih, cur, nil, ow*oh, false, false)
+		r.convS(l.pb, nil, l.K, l.Stride, l.Pad, l.Cin, l.Cout, in, iw, ih, cur, nil, ow*oh, false, false)
 		hw := ow * oh
 		r.instanceStats(cur, hw, l.Cout)
 		r.affine(cur, hw, l.Cout)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"spadework/synth/internal/gemm"
 	"spadework/synth/internal/safetensors"
 )
 
@@ -26,18 +27,28 @@ type Conv struct {
 
 	// wt is the weight as the B operand of out[pixels, Cout] = cols·wt,
 	// with rows ordered (ky, kx, cin) to match the channels-last im2col.
+	// Only convs that are also gathered over a one-hot map keep it; the
+	// others hold pb alone (pb.Unpack gives wt back for checks).
 	wt []float32
+	// pb is wt packed once for the GEMM micro-kernel, so the per-tile
+	// products skip repacking the weights.
+	pb *gemm.PackedB
 }
 
-func (c *Conv) prepare() {
+// prepare builds pb and, with keep, the unpacked wt.
+func (c *Conv) prepare(keep bool) {
 	kk := c.K * c.K
-	c.wt = make([]float32, kk*c.Cin*c.Cout)
+	wt := make([]float32, kk*c.Cin*c.Cout)
 	for o := 0; o < c.Cout; o++ {
 		for i := 0; i < c.Cin; i++ {
 			for t := 0; t < kk; t++ {
-				c.wt[(t*c.Cin+i)*c.Cout+o] = c.Weight[(o*c.Cin+i)*kk+t]
+				wt[(t*c.Cin+i)*c.Cout+o] = c.Weight[(o*c.Cin+i)*kk+t]
 			}
 		}
+	}
+	c.pb = gemm.PackB(kk*c.Cin, c.Cout, wt, c.Cout)
+	if keep {
+		c.wt = wt
 	}
 }
 
@@ -65,6 +76,7 @@ type SPADE struct {
 	bnScale, bnShift []float32 // batch norm folded: norm(x) = x·scale + shift
 	shared           []float32 // gather table of Shared [tap][channel][nhidden]
 	gb               []float32 // Gamma|Beta as one GEMM operand [K·K·nhidden, 2C]
+	gbPacked         *gemm.PackedB
 	gbBias           []float32 // [2C]
 	classGB          []float32 // [class][2C]: γ|β where the neighbourhood is one class
 	classActv        []float32 // [class][nhidden]: mlp_shared→ReLU over one class
@@ -616,13 +628,13 @@ func (m *Model) parseLabels() error {
 func (m *Model) prepare() {
 	g := m.G
 	if g.FCConv != nil {
-		g.FCConv.prepare()
+		g.FCConv.prepare(true) // gathered over the one-hot map
 	}
 	for _, b := range g.Blocks {
-		b.Conv0.prepare()
-		b.Conv1.prepare()
+		b.Conv0.prepare(false)
+		b.Conv1.prepare(false)
 		if b.ConvS != nil {
-			b.ConvS.prepare()
+			b.ConvS.prepare(false)
 		}
 		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
 			if s != nil {
@@ -632,10 +644,10 @@ func (m *Model) prepare() {
 			}
 		}
 	}
-	g.ConvImg.prepare()
+	g.ConvImg.prepare(false)
 	if m.E != nil {
 		for i := range m.E.Layers {
-			m.E.Layers[i].prepare()
+			m.E.Layers[i].prepare(false)
 		}
 	}
 }
@@ -654,7 +666,7 @@ func (s *SPADE) prepare(classes int) {
 	}
 	// The GEMM layout [tap][cin][cout] doubles as the gather table: with a
 	// one-hot input the conv at a pixel is a sum over taps of one row each.
-	s.Shared.prepare()
+	s.Shared.prepare(true)
 	s.shared = s.Shared.wt
 	kk := s.Gamma.K * s.Gamma.K
 	nh := s.Gamma.Cin
@@ -668,36 +680,53 @@ func (s *SPADE) prepare(classes int) {
 			}
 		}
 	}
+	s.gbPacked = gemm.PackB(kk*nh, C2, s.gb, C2)
 	s.gbBias = make([]float32, C2)
 	copy(s.gbBias, s.Gamma.Bias)
 	copy(s.gbBias[s.C:], s.Beta.Bias)
 
 	// γ|β of a map that is class c everywhere the kernels can see: every tap
 	// of mlp_shared reads channel c, every tap of mlp_gamma/beta reads the
-	// same activation vector.
+	// same activation vector a_c, so γ|β_c = bias + a_c·Σ_t W_t. Summing the
+	// taps first makes this one nh×2C product per class (float64, so the
+	// result is the direct sum's to rounding), not kk of them: seconds
+	// instead of minutes of load for a 151-class ngf-64 model.
 	sncIn := s.Shared.Cin
 	kks := s.Shared.K * s.Shared.K
 	s.classGB = make([]float32, classes*C2)
 	s.classActv = make([]float32, classes*nh)
-	actv := make([]float64, nh)
+	wsum := make([]float64, nh*C2)
+	for t := 0; t < kk; t++ {
+		for i := 0; i < nh; i++ {
+			row := s.gb[(t*nh+i)*C2 : (t*nh+i+1)*C2]
+			sum := wsum[i*C2 : (i+1)*C2]
+			for o, v := range row {
+				sum[o] += float64(v)
+			}
+		}
+	}
+	acc := make([]float64, C2)
 	for c := 0; c < classes; c++ {
+		for o := range acc {
+			acc[o] = float64(s.gbBias[o])
+		}
 		for j := 0; j < nh; j++ {
 			a := float64(s.Shared.Bias[j])
 			for t := 0; t < kks; t++ {
 				a += float64(s.shared[(t*sncIn+c)*nh+j])
 			}
-			actv[j] = max(a, 0)
-			s.classActv[c*nh+j] = float32(actv[j])
+			a = max(a, 0)
+			s.classActv[c*nh+j] = float32(a)
+			if a == 0 {
+				continue
+			}
+			for o, w := range wsum[j*C2 : (j+1)*C2] {
+				acc[o] += a * w
+			}
 		}
 		out := s.classGB[c*C2 : (c+1)*C2]
-		for o := 0; o < C2; o++ {
-			a := float64(s.gbBias[o])
-			for t := 0; t < kk; t++ {
-				for i := 0; i < nh; i++ {
-					a += actv[i] * float64(s.gb[(t*nh+i)*C2+o])
-				}
-			}
-			out[o] = float32(a)
+		for o, v := range acc {
+			out[o] = float32(v)
 		}
 	}
 }

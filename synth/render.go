@@ -103,6 +103,9 @@ type Renderer struct {
 	imgFn   func(int, int)
 	levelFn func(int, int)
 	dense   bool
+	// unpacked multiplies by unpacked weights with Sgemm instead of the
+	// packed ones: the second opinion of tests (it allocates per layer).
+	unpacked bool
 	// prevIDs is the id map the levels were last prepared from by Render.
 	prevIDs  []uint8
 	levelsOK bool
@@ -809,12 +812,12 @@ func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool)
 			}
 		}
 		r.conv(&s.Shared, oh, lv.w, lv.h, r.actv, nil, hw, false, true)
-		r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, nil, hw, false, false)
+		r.convWith(s.gbPacked, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, nil, hw, false, false)
 	} else {
 		r.gather(lv, &s.Shared, lv.act, r.actv, true, s.classActv)
 		nb := len(lv.band)
 		if nb > 0 {
-			r.convWith(s.gb, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, lv.band, nb, false, false)
+			r.convWith(s.gbPacked, s.gbBias, s.Gamma.K, nh, 2*C, r.actv, lv.w, lv.h, r.gbuf, lv.band, nb, false, false)
 		}
 		// Per-class affine maps: act(x·A + B) with A = scale·(1+γc), B = shift·(1+γc)+βc,
 		// for the interior and, on border levels, each position class near the edge.
@@ -954,7 +957,8 @@ const (
 )
 
 type convJob struct {
-	wt, bias            []float32
+	wt, bias            []float32 // wt: unpacked weights (check path only)
+	pb                  *gemm.PackedB
 	ks, stride, pad     int
 	cin, cout           int
 	in                  []float32
@@ -971,28 +975,33 @@ type convJob struct {
 // listed output pixels are computed and written as consecutive rows.
 // acc adds to out (residual); relu applies ReLU.
 func (r *Renderer) conv(cv *Conv, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
-	r.convS(cv.wt, cv.Bias, cv.K, cv.Stride, cv.Pad, cv.Cin, cv.Cout, in, iw, ih, out, list, npix, acc, relu)
+	r.convS(cv.pb, cv.Bias, cv.K, cv.Stride, cv.Pad, cv.Cin, cv.Cout, in, iw, ih, out, list, npix, acc, relu)
 }
 
-func (r *Renderer) convWith(wt, bias []float32, k, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
-	r.convS(wt, bias, k, 1, k/2, cin, cout, in, iw, ih, out, list, npix, acc, relu)
+func (r *Renderer) convWith(pb *gemm.PackedB, bias []float32, k, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	r.convS(pb, bias, k, 1, k/2, cin, cout, in, iw, ih, out, list, npix, acc, relu)
 }
 
-func (r *Renderer) convS(wt, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+func (r *Renderer) convS(pb *gemm.PackedB, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
 	K := k * k * cin
 	ow := (iw+2*pad-k)/stride + 1
-	// Tall tiles amortise the GEMM's packing of the weights (done per call),
-	// which matters most for the wide low-resolution layers.
+	var wt []float32
+	if r.unpacked {
+		wt = pb.Unpack() // the check path of tests: allocates
+	}
+	// Tall tiles amortise each tile's pass over the weight block, which
+	// matters most for the wide low-resolution layers.
 	rows := max(minTileRows, min(maxTileRows, colsTarget/K, (npix+r.threads-1)/r.threads))
 	ptiles := (npix + rows - 1) / rows
 	nb := 1
 	for ptiles*nb < 4*r.threads && cout/(nb*2) >= 16 {
 		nb *= 2
 	}
-	nbs := ((cout+nb-1)/nb + 7) &^ 7
+	// Column blocks start at multiples of the packed weights' panel width.
+	nbs := ((cout+nb-1)/nb + gemm.PanelWidth - 1) &^ (gemm.PanelWidth - 1)
 	nb = (cout + nbs - 1) / nbs
 	r.macs += int64(npix) * int64(K) * int64(cout)
-	r.cj = convJob{wt: wt, bias: bias, ks: k, stride: stride, pad: pad, cin: cin, cout: cout,
+	r.cj = convJob{wt: wt, pb: pb, bias: bias, ks: k, stride: stride, pad: pad, cin: cin, cout: cout,
 		in: in, iw: iw, ih: ih, out: out, ow: ow, list: list, npix: npix,
 		rows: rows, nblk: nb, nbs: nbs, acc: acc, relu: relu,
 		onebyone: k == 1 && stride == 1 && pad == 0 && list == nil}
@@ -1030,7 +1039,11 @@ func (r *Renderer) convTile(worker, tile int) {
 			copy(row, j.bias[n0:n1])
 		}
 	}
-	gemm.Sgemm(m, n1-n0, K, a, K, j.wt[n0:], j.cout, out[n0:], j.cout, true)
+	if j.wt != nil {
+		gemm.Sgemm(m, n1-n0, K, a, K, j.wt[n0:], j.cout, out[n0:], j.cout, true)
+	} else {
+		gemm.SgemmPacked(m, a, K, j.pb, n0, n1, out[n0:], j.cout, true)
+	}
 	if j.relu {
 		for i := 0; i < m; i++ {
 			row := out[i*j.cout+n0 : i*j.cout+n1]

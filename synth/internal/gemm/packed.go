@@ -94,3 +94,21 @@ func gemmPacked(ws *workspace, asm bool, m int, a []float32, lda int, b *PackedB
 		}
 	}
 }
+
+// Unpack returns B as a row-major k×n matrix (row stride n), the inverse of
+// PackB. It allocates; callers use it to check a packed path against Sgemm
+// without keeping a second copy of the weights.
+func (pb *PackedB) Unpack() []float32 {
+	out := make([]float32, pb.k*pb.n)
+	for pc := 0; pc < pb.k; pc += pb.kc {
+		kcur := min(pb.kc, pb.k-pc)
+		blk := pb.data[pc*pb.np:]
+		for p := 0; p < kcur; p++ {
+			row := out[(pc+p)*pb.n : (pc+p+1)*pb.n]
+			for j0 := 0; j0 < pb.n; j0 += nr {
+				copy(row[j0:min(j0+nr, pb.n)], blk[j0*kcur+p*nr:])
+			}
+		}
+	}
+	return out
+}

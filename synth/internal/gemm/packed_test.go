@@ -92,3 +92,25 @@ func TestSgemmPackedNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestUnpackInvertsPackB: Unpack gives back B exactly, across K blocks and
+// ragged last panels.
+func TestUnpackInvertsPackB(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	for _, s := range [][2]int{{1, 1}, {5, 16}, {9, 3}, {288, 32}, {700, 40}, {2304, 256}, {0, 5}, {4, 0}} {
+		k, n := s[0], s[1]
+		ldb := n + 3
+		b := randSlice(rng, max(k, 1)*ldb)
+		got := PackB(k, n, b, ldb).Unpack()
+		if len(got) != k*n {
+			t.Fatalf("k=%d n=%d: Unpack has %d values, want %d", k, n, len(got), k*n)
+		}
+		for p := 0; p < k; p++ {
+			for j := 0; j < n; j++ {
+				if got[p*n+j] != b[p*ldb+j] {
+					t.Fatalf("k=%d n=%d: element (%d,%d) is %v, want %v", k, n, p, j, got[p*n+j], b[p*ldb+j])
+				}
+			}
+		}
+	}
+}
