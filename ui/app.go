@@ -295,7 +295,7 @@ func (a *App) build() {
 func (a *App) buildToolbar() fyne.CanvasObject {
 	icons := [numTools]fyne.Resource{brushIcon, lineIcon, rectIcon, fillIcon, pickIcon, eraserIcon}
 	hints := [numTools]string{
-		"Brush (B): paint the selected label; drag for a stroke, [ and ] change the size",
+		"Brush (B): drag to paint the selected label; [ ] or the wheel size it; right click picks a label",
 		"Line (L): drag a straight line of the brush's width",
 		"Rectangle: drag a filled rectangle",
 		"Fill (F): click to fill a connected region with the selected label",
