@@ -24,6 +24,9 @@ var (
 	// ErrContextLost: the GPU was reset or the context became unusable; the
 	// Renderer is dead and must be closed.
 	ErrContextLost = errors.New("gpu: OpenGL context lost")
+	// ErrDriver: the driver reported an unexpected GL error; the GPU
+	// results cannot be trusted.
+	ErrDriver = errors.New("gpu: OpenGL error")
 	// ErrClosed: the Renderer was closed.
 	ErrClosed = errors.New("gpu: renderer closed")
 )

@@ -30,7 +30,7 @@ type Options struct {
 	Threads int
 	// OnFallback, if set, is told why an "auto" backend moved from the GPU
 	// to the CPU after the GPU failed during a frame (lost context, out of
-	// memory). It is called on the rendering goroutine.
+	// memory, a driver error). It is called on the rendering goroutine.
 	OnFallback func(reason string)
 }
 
@@ -84,7 +84,12 @@ type autoBackend struct {
 
 // fatalGPU reports errors after which the GPU renderer cannot continue.
 func fatalGPU(err error) bool {
-	return errors.Is(err, ErrContextLost) || errors.Is(err, ErrOutOfMemory) || errors.Is(err, ErrShader) || errors.Is(err, ErrUnavailable)
+	for _, e := range []error{ErrContextLost, ErrOutOfMemory, ErrShader, ErrUnavailable, ErrDriver} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *autoBackend) Render(ctx context.Context, labels *image.Paletted, z []float32, dst *image.RGBA) error {

@@ -116,7 +116,7 @@ func (g *glContext) check(what string) error {
 	case glContextLost:
 		return fmt.Errorf("%w: %s: GL_CONTEXT_LOST", ErrContextLost, what)
 	default:
-		return fmt.Errorf("gpu: %s: GL error 0x%x", what, uint32(e))
+		return fmt.Errorf("%w: %s: GL error 0x%x", ErrDriver, what, uint32(e))
 	}
 }
 
@@ -303,7 +303,7 @@ func (s *glState) init(ctx context.Context, chanOf func(int) (int, bool)) error 
 			if glerr == glContextLost {
 				return fmt.Errorf("%w: allocating %s", ErrContextLost, b.name)
 			}
-			return fmt.Errorf("gpu: %s: allocating %s (%d bytes): GL error 0x%x", s.g.info, b.name, int64(size), uint32(glerr))
+			return fmt.Errorf("%w: %s: allocating %s (%d bytes): GL error 0x%x", ErrDriver, s.g.info, b.name, int64(size), uint32(glerr))
 		}
 		s.bufs[i] = buf
 	}
