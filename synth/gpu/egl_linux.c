@@ -222,13 +222,15 @@ static int try_display(spw_ctx *c, EGLDisplay dpy, char *err, int errlen) {
 	return 0;
 }
 
-int spw_open(spw_ctx *c, char *err, int errlen) {
+int spw_open(spw_ctx *c, int first, char *err, int errlen) {
 	char e1[256] = "not tried", e2[256] = "not tried", e3[256] = "not tried";
 	memset(c, 0, sizeof *c);
 	const char *cext = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
 	PFNEGLGETPLATFORMDISPLAYEXTPROC getPlatformDisplay =
 		(PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
-	if (getPlatformDisplay && has_token(cext, "EGL_MESA_platform_surfaceless")) {
+	if (first > 1) {
+		snprintf(e1, sizeof e1, "skipped");
+	} else if (getPlatformDisplay && has_token(cext, "EGL_MESA_platform_surfaceless")) {
 		EGLDisplay d = getPlatformDisplay(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
 		if (try_display(c, d, e1, sizeof e1) == 0) {
 			c->platform = 1;
@@ -239,7 +241,9 @@ int spw_open(spw_ctx *c, char *err, int errlen) {
 	}
 	PFNEGLQUERYDEVICESEXTPROC queryDevices =
 		(PFNEGLQUERYDEVICESEXTPROC)eglGetProcAddress("eglQueryDevicesEXT");
-	if (getPlatformDisplay && queryDevices && has_token(cext, "EGL_EXT_platform_device")) {
+	if (first > 2) {
+		snprintf(e2, sizeof e2, "skipped");
+	} else if (getPlatformDisplay && queryDevices && has_token(cext, "EGL_EXT_platform_device")) {
 		EGLDeviceEXT devs[8];
 		EGLint nd = 0;
 		snprintf(e2, sizeof e2, "no EGL devices");

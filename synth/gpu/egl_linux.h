@@ -27,8 +27,10 @@ typedef struct {
 } spw_ctx;
 
 // spw_open creates a desktop OpenGL 4.3 core context and makes it current on
-// the calling thread. It returns 0 on success, or writes a reason to err.
-int spw_open(spw_ctx *c, char *err, int errlen);
+// the calling thread, trying the display paths from first (1 surfaceless,
+// 2 device, 3 default display) on. It returns 0 on success, or writes a
+// reason to err.
+int spw_open(spw_ctx *c, int first, char *err, int errlen);
 void spw_close(spw_ctx *c);
 
 // spw_load resolves the GL entry points; 0 on success, else err names the

@@ -183,3 +183,19 @@ func TestFixtureParity(t *testing.T) {
 		})
 	}
 }
+
+// TestDisplayPaths opens a context through each EGL path Mesa offers here
+// (surfaceless, the software EGL device, the default display), so the
+// fallbacks used on other machines are exercised too.
+func TestDisplayPaths(t *testing.T) {
+	needGL(t)
+	defer func() { firstPlatform = 1 }()
+	for first := 1; first <= 3; first++ {
+		firstPlatform = first
+		info, err := Probe()
+		t.Logf("from path %d: %q, %v", first, info, err)
+		if first == 1 && err != nil {
+			t.Errorf("surfaceless: %v", err)
+		}
+	}
+}

@@ -49,6 +49,10 @@ type glContext struct {
 	info string
 }
 
+// firstPlatform lets tests start at a later display path (1 surfaceless,
+// 2 EGL device, 3 default display) to exercise the fallbacks.
+var firstPlatform = 1
+
 var platformNames = map[C.int]string{1: "EGL surfaceless", 2: "EGL device", 3: "EGL default display"}
 
 // openContext makes a GL 4.3 core context current on this thread and checks
@@ -59,7 +63,7 @@ func openContext() (*glContext, error) {
 	}
 	g := &glContext{}
 	var cerr [512]C.char
-	if C.spw_open(&g.c, &cerr[0], C.int(len(cerr))) != 0 {
+	if C.spw_open(&g.c, C.int(max(firstPlatform, 1)), &cerr[0], C.int(len(cerr))) != 0 {
 		return nil, fmt.Errorf("%w: no OpenGL 4.3 core context: %s", ErrUnavailable, C.GoString(&cerr[0]))
 	}
 	if C.spw_load(&cerr[0], C.int(len(cerr))) != 0 {
