@@ -345,15 +345,9 @@ func (a *App) setGenerator(g Generator) error {
 
 	set := g.LabelSet()
 	if a.doc.Set() != set {
-		nd, fbs, err := translateDoc(a.doc.d, set)
-		if err != nil {
-			return err
-		}
-		a.doc = wrapDoc(nd)
+		// Remap in place: the painting keeps its undo history across models.
+		fbs := a.doc.d.Remap(set)
 		a.paint.SetDocument(a.doc)
-		if a.auto != nil {
-			a.auto.setDocument(nd)
-		}
 		if len(fbs) > 0 {
 			var items []fallbackItem
 			for _, f := range fbs {

@@ -118,19 +118,3 @@ func (c *canvasDoc) Redo() (image.Rectangle, bool) {
 
 func (c *canvasDoc) CanUndo() bool { return c.d.CanUndo() }
 func (c *canvasDoc) CanRedo() bool { return c.d.CanRedo() }
-
-// translateDoc returns doc's painting in another label set, labels mapped by
-// name (palette.Translate); the fallbacks taken are returned for a notice.
-func translateDoc(doc *canvas.Document, to *palette.Set) (*canvas.Document, []palette.Fallback, error) {
-	m, fbs := palette.Translate(doc.Set(), to)
-	src := doc.Image()
-	img := image.NewPaletted(src.Rect, to.Palette())
-	copy(img.Pix, src.Pix)
-	m.Apply(img.Pix)
-	nd, err := canvas.FromImage(to, img)
-	if err != nil {
-		return nil, nil, err
-	}
-	nd.Style = doc.Style
-	return nd, fbs, nil
-}

@@ -224,8 +224,27 @@ func (a *App) storeStyle() {
 	default:
 		st.Kind = canvas.StyleSeed
 	}
-	a.doc.d.Style = st
-	a.doc.d.ModelID = a.gen.ID()
+	d := a.doc.d
+	if !sameStyle(d.Style, st) || d.ModelID != a.gen.ID() {
+		// A style change alone is an edit: autosave and the unsaved-changes
+		// prompt must see it.
+		d.Style = st
+		d.ModelID = a.gen.ID()
+		d.MetaChanged()
+	}
+}
+
+// sameStyle reports whether two stored styles render alike.
+func sameStyle(a, b canvas.Style) bool {
+	if a.Kind != b.Kind || a.Seed != b.Seed || a.Preset != b.Preset || len(a.Z) != len(b.Z) || !bytes.Equal(a.Photo, b.Photo) {
+		return false
+	}
+	for i := range a.Z {
+		if a.Z[i] != b.Z[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *App) save() {
