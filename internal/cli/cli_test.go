@@ -132,6 +132,7 @@ func TestRenderAndFriends(t *testing.T) {
 		{"bad ext", []string{"render", "-model", model, "-labels", labels, "-out", filepath.Join(dir, "o.gif")}, 1, ".png, .jpg", ""},
 		{"no preset", []string{"render", "-model", model, "-labels", labels, "-out", out, "-preset", "nope"}, 1, "no style preset", ""},
 		{"bad device", []string{"render", "-model", model, "-labels", labels, "-out", out, "-device", "tpu"}, 1, "cpu, gpu or auto", ""},
+		{"auto device", []string{"render", "-model", model, "-labels", labels, "-out", out, "-device", "auto"}, 0, "rendering on the", ""},
 		{"info", []string{"info", "-model", model}, 0, "", "test-model"},
 		{"bench", []string{"bench", "-model", model, "-runs", "2", "-warmup", "1"}, 0, "", "ms/frame"},
 		{"bench json", []string{"bench", "-model", model, "-runs", "1", "-json", labels}, 0, "", `"ms_median"`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"strings"
 	"sync"
 
 	"spadework/synth"
@@ -11,33 +12,35 @@ import (
 )
 
 // openRenderer makes the renderer for -device cpu|gpu|auto and says which one
-// it used. auto takes the GPU when a GL 4.3 compute context can be made and
-// falls back to the CPU with the reason on stderr; gpu fails instead.
+// it used. auto takes a hardware GPU when a GL 4.3 compute context can be
+// made and falls back to the CPU, saying why on stderr; gpu fails instead.
 func openRenderer(ctx context.Context, env *Env, m *synth.Model, w, h, threads int, device string) (frameRenderer, string, error) {
 	switch device {
 	case "cpu":
 		r, err := synth.NewRenderer(m, w, h, threads)
 		return r, "cpu", err
 	case "gpu", "auto":
-		g, err := gpu.New(ctx, m, w, h)
-		if err == nil {
-			return &gpuRenderer{Renderer: g, m: m, w: w, h: h, threads: threads}, "gpu", nil
-		}
-		if device == "gpu" {
-			return nil, "", fmt.Errorf("GPU renderer: %w", err)
-		}
-		fmt.Fprintf(env.Stderr, "spadework: using the CPU: %v\n", err)
-		r, err := synth.NewRenderer(m, w, h, threads)
-		return r, "cpu", err
 	default:
 		return nil, "", fmt.Errorf("-device %q: want cpu, gpu or auto", device)
 	}
+	b, used, reason, err := gpu.Open(ctx, m, w, h, device, gpu.Options{
+		Threads:    threads,
+		OnFallback: func(why string) { fmt.Fprintf(env.Stderr, "spadework: GPU failed, continuing on the CPU: %s\n", why) },
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("-device %s: %w", device, err)
+	}
+	fmt.Fprintf(env.Stderr, "spadework: rendering on the %s: %s\n", strings.ToUpper(used), reason)
+	if r, ok := b.(*synth.Renderer); ok {
+		return r, used, nil
+	}
+	return &gpuRenderer{Backend: b, m: m, w: w, h: h, threads: threads}, used, nil
 }
 
 // gpuRenderer renders on the GPU and encodes style photos on the CPU, where
 // the encoder runs once per photo rather than per frame.
 type gpuRenderer struct {
-	*gpu.Renderer
+	gpu.Backend
 	m       *synth.Model
 	w, h    int
 	threads int
@@ -56,7 +59,7 @@ func (g *gpuRenderer) EncodeStyle(ctx context.Context, photo image.Image) ([]flo
 }
 
 func (g *gpuRenderer) Close() {
-	g.Renderer.Close()
+	g.Backend.Close()
 	if g.cpu != nil {
 		g.cpu.Close()
 	}

@@ -52,14 +52,11 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 	if w == 0 {
 		w, h = m.Size()
 	}
-	r, used, err := openRenderer(ctx, env, m, w, h, *threads, *device)
+	r, _, err := openRenderer(ctx, env, m, w, h, *threads, *device)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if used != "cpu" || *device != "cpu" {
-		fmt.Fprintf(env.Stderr, "rendering on %s\n", used)
-	}
 	jobs := []renderJob{{labels: *labels, style: styleSpec(*style, *preset, *seed), out: *out}}
 	if *pairs != "" {
 		if jobs, err = readPairs(*pairs); err != nil {

@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 		setDefault("LIBGL_ALWAYS_SOFTWARE", "1")
 		setDefault("EGL_PLATFORM", "surfaceless")
 	}
+	autoTakesSoftware = true
 	os.Exit(m.Run())
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"sync"
 
 	"spadework/synth"
@@ -55,6 +56,13 @@ func Open(ctx context.Context, m *synth.Model, w, h int, device string, opt Opti
 		}
 		return g, DeviceGPU, "GPU requested: " + g.Info(), nil
 	case DeviceAuto, "":
+		if info, perr := Probe(); perr == nil && IsSoftware(info) && !autoTakesSoftware {
+			c, err := synth.NewRenderer(m, w, h, opt.Threads)
+			if err != nil {
+				return nil, "", "", err
+			}
+			return c, DeviceCPU, "only a software OpenGL renderer is available (" + info + "); the CPU engine is faster", nil
+		}
 		g, err := New(ctx, m, w, h)
 		if err == nil {
 			return &autoBackend{gpu: g, m: m, w: w, h: h, opt: opt}, DeviceGPU, "OpenGL 4.3 compute available: " + g.Info(), nil
@@ -70,6 +78,24 @@ func Open(ctx context.Context, m *synth.Model, w, h int, device string, opt Opti
 	}
 	return nil, "", "", fmt.Errorf("gpu: device %q: want auto, cpu or gpu", device)
 }
+
+// IsSoftware reports whether a GL renderer description (Probe's info) names
+// a software rasterizer. "auto" skips those: Mesa's llvmpipe runs the
+// shaders on the CPU two orders of magnitude slower than the CPU engine, so
+// it is for tests (-device gpu), not for painting.
+func IsSoftware(info string) bool {
+	low := strings.ToLower(info)
+	for _, s := range []string{"llvmpipe", "softpipe", "swrast", "software rasterizer", "swiftshader", "lavapipe"} {
+		if strings.Contains(low, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// autoTakesSoftware makes "auto" accept a software rasterizer; the tests set
+// it so that the fault and fallback paths run on llvmpipe.
+var autoTakesSoftware = false
 
 // autoBackend renders on the GPU until the GPU fails, then on the CPU.
 type autoBackend struct {

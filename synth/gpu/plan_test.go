@@ -114,3 +114,21 @@ func TestOpenCPU(t *testing.T) {
 		b.Close()
 	}
 }
+
+func TestIsSoftware(t *testing.T) {
+	for _, tc := range []struct {
+		info string
+		want bool
+	}{
+		{"Mesa / llvmpipe (LLVM 15.0.6, 256 bits) / 4.5 (Core Profile) Mesa 22.3.6", true},
+		{"Mesa / softpipe / 3.3", true},
+		{"Google / SwiftShader", true},
+		{"Intel / Mesa Intel(R) UHD Graphics 620 (KBL GT2) / 4.6 (Core Profile) Mesa 22.3.6", false},
+		{"NVIDIA Corporation / NVIDIA GeForce RTX 3060/PCIe/SSE2 / 4.6.0 NVIDIA 535.104.05", false},
+		{"AMD / AMD Radeon Graphics (renoir, LLVM 15.0.6, DRM 3.49) / 4.6 (Core Profile) Mesa 22.3.6", false},
+	} {
+		if got := IsSoftware(tc.info); got != tc.want {
+			t.Errorf("IsSoftware(%q) = %v, want %v", tc.info, got, tc.want)
+		}
+	}
+}
