@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"io/fs"
+	"log"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -102,7 +103,28 @@ func Run(ctx context.Context, opts Options) error {
 	close(closed)
 	cancel()
 	a.Stop()
+	a.closeRenderer()
 	return nil
+}
+
+// closeRenderer releases the current renderer's threads or GPU context.
+func (a *App) closeRenderer() {
+	if c, ok := a.renderer.(interface{ Close() }); ok {
+		c.Close()
+	}
+	a.renderer = nil
+}
+
+// setDevice re-creates the renderer on another device (auto, cpu or gpu).
+func (a *App) setDevice(device string) {
+	mg, ok := a.gen.(*modelGenerator)
+	if !ok {
+		return
+	}
+	mg.setDevice(device)
+	if err := a.setGenerator(a.gen); err != nil {
+		a.showError(err)
+	}
 }
 
 // App is one Spadework window and everything it edits.
@@ -141,6 +163,7 @@ type App struct {
 
 	// Render pipeline. worker runs on a goroutine started by Start; every
 	// field below is touched only on the UI goroutine.
+	renderer    synth.FrameRenderer // the worker's; closed when replaced
 	worker      *synth.Worker
 	stopWorker  context.CancelFunc
 	workerDone  chan struct{}
@@ -338,6 +361,8 @@ func (a *App) setGenerator(g Generator) error {
 	if running {
 		a.Stop()
 	}
+	a.closeRenderer()
+	a.renderer = r
 	a.gen = g
 	a.renderSize = image.Pt(w, h)
 	a.worker = synth.NewWorker(r, synth.WorkerOptions{Size: a.renderSize, OnResult: a.onResult})
@@ -372,6 +397,11 @@ func (a *App) setGenerator(g Generator) error {
 		a.style.pickSeed(seed)
 	}
 	a.modelLabel.SetText(fmt.Sprintf("%s · %d×%d", g.Name(), w, h))
+	if mg, ok := g.(*modelGenerator); ok {
+		used, reason := mg.deviceUsed()
+		a.modelLabel.SetText(fmt.Sprintf("%s · %d×%d · %s", g.Name(), w, h, strings.ToUpper(used)))
+		log.Printf("spadework: rendering on the %s: %s", strings.ToUpper(used), reason)
+	}
 	if running {
 		a.Start(a.ctx)
 	}

@@ -92,8 +92,15 @@ func (a *App) buildMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Random Style  (R)", a.randomStyle),
 		fyne.NewMenuItem("Style From Photo…", a.loadStylePhoto),
 	)
+	device := fyne.NewMenuItem("Render On", nil)
+	device.ChildMenu = fyne.NewMenu("",
+		fyne.NewMenuItem("Auto (GPU when there is one)", func() { a.setDevice("auto") }),
+		fyne.NewMenuItem("CPU", func() { a.setDevice("cpu") }),
+		fyne.NewMenuItem("GPU (OpenGL 4.3 compute)", func() { a.setDevice("gpu") }),
+	)
 	view := fyne.NewMenu("View",
 		fyne.NewMenuItem("Cycle Layout (side by side / painting / photo)", a.toggleView),
+		device,
 	)
 	return fyne.NewMainMenu(file, edit, fyne.NewMenu("Tools", tools...), style, view)
 }

@@ -13,6 +13,7 @@ import (
 
 	"spadework/palette"
 	"spadework/synth"
+	"spadework/synth/gpu"
 )
 
 // modelGenerator adapts a *synth.Model to Generator.
@@ -22,6 +23,10 @@ type modelGenerator struct {
 
 	encMu sync.Mutex // the encoder's renderer is used by one goroutine at a time
 	enc   *synth.Renderer
+
+	devMu        sync.Mutex // guards the device fields: fallbacks arrive on the render goroutine
+	device       string     // requested: auto, cpu or gpu
+	used, reason string     // what the last renderer got, and why
 }
 
 // NewModelGenerator adapts a loaded model for the UI. The model's label set
@@ -89,8 +94,45 @@ func (g *modelGenerator) Styles() []StylePreset {
 	return out
 }
 
+// NewRenderer renders on the device chosen with setDevice ("auto" by
+// default: a hardware GPU through OpenGL 4.3 compute when there is one,
+// else the CPU), and remembers which one it got and why.
 func (g *modelGenerator) NewRenderer(w, h, threads int) (synth.FrameRenderer, error) {
-	return synth.NewRenderer(g.m, w, h, threads)
+	g.devMu.Lock()
+	device := g.device
+	g.devMu.Unlock()
+	if device == "" {
+		device = gpu.DeviceAuto
+	}
+	b, used, reason, err := gpu.Open(context.Background(), g.m, w, h, device, gpu.Options{
+		Threads: threads,
+		OnFallback: func(why string) {
+			g.devMu.Lock()
+			g.used, g.reason = gpu.DeviceCPU, "the GPU failed: "+why
+			g.devMu.Unlock()
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.devMu.Lock()
+	g.used, g.reason = used, reason
+	g.devMu.Unlock()
+	return b, nil
+}
+
+// setDevice picks the device for the next NewRenderer: auto, cpu or gpu.
+func (g *modelGenerator) setDevice(device string) {
+	g.devMu.Lock()
+	g.device = device
+	g.devMu.Unlock()
+}
+
+// deviceUsed says where the last renderer runs and why.
+func (g *modelGenerator) deviceUsed() (used, reason string) {
+	g.devMu.Lock()
+	defer g.devMu.Unlock()
+	return g.used, g.reason
 }
 
 type styleEncoder interface {
