@@ -33,10 +33,54 @@ type Conv struct {
 	// pb is wt packed once for the GEMM micro-kernel, so the per-tile
 	// products skip repacking the weights.
 	pb *gemm.PackedB
+	// rows replaces pb for 3×3 stride-1 convs on wide maps: kernel row ky's
+	// (3·Cin)×Cout slice of wt, packed. The renderer then reads its A
+	// operand straight from a zero-padded input (an implicit im2col).
+	rows [3]*gemm.PackedB
+}
+
+// implicitMinWidth is the narrowest map whose 3×3 convs run as implicit
+// im2col (rows): each product covers one image row, which on narrower
+// maps is too few rows of A per pass over the weights.
+const implicitMinWidth = 32
+
+// prepareRows packs c as rows where it is a 3×3 stride-1 conv on maps of
+// width w (at the model's native size), else as pb.
+func (c *Conv) prepareRows(w int) {
+	if c.K != 3 || c.Stride != 1 || c.Pad != 1 || w < implicitMinWidth {
+		c.prepare(false)
+		return
+	}
+	wt := c.gemmB()
+	k := 3 * c.Cin
+	for ky := range c.rows {
+		c.rows[ky] = gemm.PackB(k, c.Cout, wt[ky*k*c.Cout:], c.Cout)
+	}
+}
+
+// unpacked returns wt from the packed form (allocates; for checks).
+func (c *Conv) unpacked() []float32 {
+	if c.pb != nil {
+		return c.pb.Unpack()
+	}
+	var wt []float32
+	for _, pb := range c.rows {
+		wt = append(wt, pb.Unpack()...)
+	}
+	return wt
 }
 
 // prepare builds pb and, with keep, the unpacked wt.
 func (c *Conv) prepare(keep bool) {
+	wt := c.gemmB()
+	c.pb = gemm.PackB(c.K*c.K*c.Cin, c.Cout, wt, c.Cout)
+	if keep {
+		c.wt = wt
+	}
+}
+
+// gemmB is the weight as the B operand, rows ordered (ky, kx, cin).
+func (c *Conv) gemmB() []float32 {
 	kk := c.K * c.K
 	wt := make([]float32, kk*c.Cin*c.Cout)
 	for o := 0; o < c.Cout; o++ {
@@ -46,10 +90,7 @@ func (c *Conv) prepare(keep bool) {
 			}
 		}
 	}
-	c.pb = gemm.PackB(kk*c.Cin, c.Cout, wt, c.Cout)
-	if keep {
-		c.wt = wt
-	}
+	return wt
 }
 
 // Linear is a fully connected layer: out = W·x + b, W is [Out, In].
@@ -630,9 +671,11 @@ func (m *Model) prepare() {
 	if g.FCConv != nil {
 		g.FCConv.prepare(true) // gathered over the one-hot map
 	}
+	nw, _ := m.Size()
+	lw := nw >> m.cfg.Upsamplings()
 	for _, b := range g.Blocks {
-		b.Conv0.prepare(false)
-		b.Conv1.prepare(false)
+		b.Conv0.prepareRows(lw << b.level)
+		b.Conv1.prepareRows(lw << b.level)
 		if b.ConvS != nil {
 			b.ConvS.prepare(false)
 		}
@@ -644,7 +687,7 @@ func (m *Model) prepare() {
 			}
 		}
 	}
-	g.ConvImg.prepare(false)
+	g.ConvImg.prepareRows(nw)
 	if m.E != nil {
 		for i := range m.E.Layers {
 			m.E.Layers[i].prepare(false)

@@ -89,20 +89,22 @@ type Renderer struct {
 
 	// Job dispatch: the parameters live here and the functions are method
 	// values made once, so a frame allocates nothing.
-	job     func(worker, tile int)
-	ntiles  int64
-	next    atomic.Int64
-	workFn  func(lo, hi int)
-	convFn  func(int, int)
-	gathFn  func(int, int)
-	modFn   func(int, int)
-	statFn  func(int, int)
-	upFn    func(int, int)
-	leakyFn func(int, int)
-	fcFn    func(int, int)
-	imgFn   func(int, int)
-	levelFn func(int, int)
-	dense   bool
+	job        func(worker, tile int)
+	ntiles     int64
+	next       atomic.Int64
+	workFn     func(lo, hi int)
+	convFn     func(int, int)
+	convRowFn  func(int, int)
+	gathFn     func(int, int)
+	modFn      func(int, int)
+	statFn     func(int, int)
+	upFn       func(int, int)
+	leakyFn    func(int, int)
+	leakyPadFn func(int, int)
+	fcFn       func(int, int)
+	imgFn      func(int, int)
+	levelFn    func(int, int)
+	dense      bool
 	// unpacked multiplies by unpacked weights with Sgemm instead of the
 	// packed ones: the second opinion of tests (it allocates per layer).
 	unpacked bool
@@ -211,7 +213,8 @@ func (r *Renderer) init() error {
 	for _, b := range g.Blocks {
 		lv := &r.levels[b.level]
 		hw := lv.w * lv.h
-		maxFeat = max(maxFeat, hw*max(b.Fin, b.Fout))
+		// Inputs of implicit-im2col convs carry a zero border.
+		maxFeat = max(maxFeat, (lv.w+2)*(lv.h+2)*max(b.Fin, b.Fout))
 		for _, s := range []*SPADE{&b.Norm0, &b.Norm1, b.NormS} {
 			if s != nil {
 				S := 2*(m.ks-1) + 1
@@ -228,7 +231,7 @@ func (r *Renderer) init() error {
 		note(&b.Conv1)
 	}
 	note(&g.ConvImg)
-	maxFeat = max(maxFeat, w*h*3)
+	maxFeat = max(maxFeat, (w+2)*(h+2)*max(3, g.ConvImg.Cin))
 	r.x = make([]float32, maxFeat)
 	r.y = make([]float32, maxFeat)
 	r.t = make([]float32, maxFeat)
@@ -258,11 +261,13 @@ func (r *Renderer) init() error {
 	}
 	r.workFn = r.workers
 	r.convFn = r.convTile
+	r.convRowFn = r.convRowTile
 	r.gathFn = r.gatherTile
 	r.modFn = r.modTile
 	r.statFn = r.statTile
 	r.upFn = r.upTile
 	r.leakyFn = r.leakyTile
+	r.leakyPadFn = r.leakyPadTile
 	r.fcFn = r.fcTile
 	r.imgFn = r.imgTile
 	r.levelFn = r.levelTile
@@ -718,8 +723,14 @@ func (r *Renderer) forward(ctx context.Context, z []float32, dense bool, trace T
 	full := &r.levels[len(r.levels)-1]
 	cin := g.ConvImg.Cin
 	hw := full.w * full.h
-	r.uj = upJob{in: r.x, out: r.t, n: hw * cin}
-	r.run((hw*cin+4095)/4096, r.leakyFn)
+	if r.padded(&g.ConvImg) {
+		clearBorder(r.t, full.w, full.h, cin)
+		r.uj = upJob{in: r.x, out: r.t, w: full.w, c: cin}
+		r.run(full.h, r.leakyPadFn)
+	} else {
+		r.uj = upJob{in: r.x, out: r.t, n: hw * cin}
+		r.run((hw*cin+4095)/4096, r.leakyFn)
+	}
 	r.conv(&g.ConvImg, r.t, full.w, full.h, r.d, nil, hw, false, false)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -764,18 +775,18 @@ func (r *Renderer) traceOut(trace TraceFunc, name string, hwc []float32, c, h, w
 func (r *Renderer) block(ctx context.Context, b *ResBlock, lv *level, dense bool) error {
 	hw := lv.w * lv.h
 	if b.NormS != nil {
-		r.spade(b.NormS, r.x, r.t, lv, false, dense)
+		r.spade(b.NormS, r.x, r.t, lv, false, dense, false)
 		r.conv(b.ConvS, r.t, lv.w, lv.h, r.s, nil, hw, false, false)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
-	r.spade(&b.Norm0, r.x, r.t, lv, true, dense)
+	r.spade(&b.Norm0, r.x, r.t, lv, true, dense, r.padded(&b.Conv0))
 	r.conv(&b.Conv0, r.t, lv.w, lv.h, r.d, nil, hw, false, false)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.spade(&b.Norm1, r.d, r.t, lv, true, dense)
+	r.spade(&b.Norm1, r.d, r.t, lv, true, dense, r.padded(&b.Conv1))
 	if b.ConvS != nil {
 		r.conv(&b.Conv1, r.t, lv.w, lv.h, r.s, nil, hw, true, false)
 		r.x, r.s = r.s, r.x
@@ -785,8 +796,9 @@ func (r *Renderer) block(ctx context.Context, b *ResBlock, lv *level, dense bool
 	return nil
 }
 
-// spade computes out = act(norm(x)·(1+γ)+β) at level lv.
-func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool) {
+// spade computes out = act(norm(x)·(1+γ)+β) at level lv, zero-padded
+// by one pixel with pad.
+func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense, pad bool) {
 	hw := lv.w * lv.h
 	C := s.C
 	scale, shift := s.bnScale, s.bnShift
@@ -843,8 +855,22 @@ func (r *Renderer) spade(s *SPADE, x, out []float32, lv *level, act, dense bool)
 			}
 		}
 	}
-	r.mj = modJob{x: x, out: out, c: C, idx: lv.idx, scale: scale, shift: shift, gb: r.gbuf, cls: r.cls, act: act, n: hw}
+	if pad {
+		clearBorder(out, lv.w, lv.h, C)
+	}
+	r.mj = modJob{x: x, out: out, c: C, idx: lv.idx, scale: scale, shift: shift, gb: r.gbuf, cls: r.cls, act: act, n: hw, pad: pad, w: lv.w}
 	r.run((hw+modTile-1)/modTile, r.modFn)
+}
+
+// clearBorder zeroes the one-pixel border of a (h+2)×(w+2)×c map.
+func clearBorder(out []float32, w, h, c int) {
+	wp := (w + 2) * c
+	clear(out[:wp])
+	clear(out[(h+1)*wp : (h+2)*wp])
+	for y := 1; y <= h; y++ {
+		clear(out[y*wp : y*wp+c])
+		clear(out[(y+1)*wp-c : (y+1)*wp])
+	}
 }
 
 func affineAB(ab, gb, scale, shift []float32) {
@@ -959,6 +985,7 @@ const (
 type convJob struct {
 	wt, bias            []float32 // wt: unpacked weights (check path only)
 	pb                  *gemm.PackedB
+	rowsB               [3]*gemm.PackedB // convImplicit
 	ks, stride, pad     int
 	cin, cout           int
 	in                  []float32
@@ -974,7 +1001,18 @@ type convJob struct {
 // conv runs cv over in (iw×ih×cin, HWC) into out. With list, only the
 // listed output pixels are computed and written as consecutive rows.
 // acc adds to out (residual); relu applies ReLU.
+//
+// A conv packed as rows (see Conv.rows) reads in zero-padded, as
+// (ih+2)×(iw+2)×cin; its producer writes that layout when r.padded(cv).
 func (r *Renderer) conv(cv *Conv, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	if cv.rows[0] != nil {
+		if r.unpacked {
+			r.convSW(nil, cv.unpacked(), cv.Bias, cv.K, cv.Stride, cv.Pad, cv.Cin, cv.Cout, in, iw, ih, out, list, npix, acc, relu)
+		} else {
+			r.convImplicit(cv, in, iw, ih, out, acc, relu)
+		}
+		return
+	}
 	r.convS(cv.pb, cv.Bias, cv.K, cv.Stride, cv.Pad, cv.Cin, cv.Cout, in, iw, ih, out, list, npix, acc, relu)
 }
 
@@ -982,24 +1020,97 @@ func (r *Renderer) convWith(pb *gemm.PackedB, bias []float32, k, cin, cout int, 
 	r.convS(pb, bias, k, 1, k/2, cin, cout, in, iw, ih, out, list, npix, acc, relu)
 }
 
+// padded reports whether cv's input is to be written zero-padded.
+func (r *Renderer) padded(cv *Conv) bool { return cv.rows[0] != nil && !r.unpacked }
+
 func (r *Renderer) convS(pb *gemm.PackedB, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
-	K := k * k * cin
-	ow := (iw+2*pad-k)/stride + 1
 	var wt []float32
 	if r.unpacked {
 		wt = pb.Unpack() // the check path of tests: allocates
 	}
+	r.convSW(pb, wt, bias, k, stride, pad, cin, cout, in, iw, ih, out, list, npix, acc, relu)
+}
+
+// colBlocks splits cout into nb blocks of nbs columns (a multiple of the
+// packed weights' panel width) so that there are enough tiles for the
+// threads.
+func (r *Renderer) colBlocks(ptiles, cout int) (nb, nbs int) {
+	nb = 1
+	for ptiles*nb < 4*r.threads && cout/(nb*2) >= 16 {
+		nb *= 2
+	}
+	nbs = ((cout+nb-1)/nb + gemm.PanelWidth - 1) &^ (gemm.PanelWidth - 1)
+	return (cout + nbs - 1) / nbs, nbs
+}
+
+// convImplicit runs a rows-packed 3×3 conv over the padded in: a tile is
+// one output image row and a column block, and the product is three
+// GEMMs, one per kernel row, whose A rows are the padded input's pixels
+// (3·cin values, overlapping by 2·cin) read in place.
+func (r *Renderer) convImplicit(cv *Conv, in []float32, iw, ih int, out []float32, acc, relu bool) {
+	nb, nbs := r.colBlocks(ih, cv.Cout)
+	r.macs += int64(iw*ih) * int64(9*cv.Cin) * int64(cv.Cout)
+	r.cj = convJob{rowsB: cv.rows, bias: cv.Bias, ks: 3, stride: 1, pad: 1, cin: cv.Cin, cout: cv.Cout,
+		in: in, iw: iw, ih: ih, out: out, ow: iw, npix: iw * ih,
+		rows: iw, nblk: nb, nbs: nbs, acc: acc, relu: relu}
+	r.run(ih*nb, r.convRowFn)
+}
+
+func (r *Renderer) convRowTile(_, tile int) {
+	j := &r.cj
+	y, bt := tile/j.nblk, tile%j.nblk
+	n0 := bt * j.nbs
+	n1 := min(n0+j.nbs, j.cout)
+	m := j.iw
+	out := j.out[y*m*j.cout:]
+	j.initRows(out, m, n0, n1)
+	wp := (j.iw + 2) * j.cin
+	for ky, pb := range j.rowsB {
+		if yy := y + ky; yy > 0 && yy <= j.ih { // padded rows 0 and ih+1 are zero
+			gemm.SgemmPacked(m, j.in[yy*wp:(yy+1)*wp], j.cin, pb, n0, n1, out[n0:], j.cout, true)
+		}
+	}
+	j.finishRows(out, m, n0, n1)
+}
+
+// initRows sets columns n0..n1 of m output rows to the bias (added with
+// acc), or clears them.
+func (j *convJob) initRows(out []float32, m, n0, n1 int) {
+	for i := 0; i < m; i++ {
+		row := out[i*j.cout+n0 : i*j.cout+n1]
+		switch {
+		case j.bias == nil && !j.acc:
+			clear(row)
+		case j.bias == nil:
+		case j.acc:
+			for c := range row {
+				row[c] += j.bias[n0+c]
+			}
+		default:
+			copy(row, j.bias[n0:n1])
+		}
+	}
+}
+
+func (j *convJob) finishRows(out []float32, m, n0, n1 int) {
+	if j.relu {
+		for i := 0; i < m; i++ {
+			row := out[i*j.cout+n0 : i*j.cout+n1]
+			for c, v := range row {
+				row[c] = relu(v)
+			}
+		}
+	}
+}
+
+func (r *Renderer) convSW(pb *gemm.PackedB, wt, bias []float32, k, stride, pad, cin, cout int, in []float32, iw, ih int, out []float32, list []int32, npix int, acc, relu bool) {
+	K := k * k * cin
+	ow := (iw+2*pad-k)/stride + 1
 	// Tall tiles amortise each tile's pass over the weight block, which
 	// matters most for the wide low-resolution layers.
 	rows := max(minTileRows, min(maxTileRows, colsTarget/K, (npix+r.threads-1)/r.threads))
 	ptiles := (npix + rows - 1) / rows
-	nb := 1
-	for ptiles*nb < 4*r.threads && cout/(nb*2) >= 16 {
-		nb *= 2
-	}
-	// Column blocks start at multiples of the packed weights' panel width.
-	nbs := ((cout+nb-1)/nb + gemm.PanelWidth - 1) &^ (gemm.PanelWidth - 1)
-	nb = (cout + nbs - 1) / nbs
+	nb, nbs := r.colBlocks(ptiles, cout)
 	r.macs += int64(npix) * int64(K) * int64(cout)
 	r.cj = convJob{wt: wt, pb: pb, bias: bias, ks: k, stride: stride, pad: pad, cin: cin, cout: cout,
 		in: in, iw: iw, ih: ih, out: out, ow: ow, list: list, npix: npix,
@@ -1025,33 +1136,13 @@ func (r *Renderer) convTile(worker, tile int) {
 		im2col(a, j, p0, p1)
 	}
 	out := j.out[p0*j.cout:]
-	for i := 0; i < m; i++ {
-		row := out[i*j.cout+n0 : i*j.cout+n1]
-		switch {
-		case j.bias == nil && !j.acc:
-			clear(row)
-		case j.bias == nil:
-		case j.acc:
-			for c := range row {
-				row[c] += j.bias[n0+c]
-			}
-		default:
-			copy(row, j.bias[n0:n1])
-		}
-	}
+	j.initRows(out, m, n0, n1)
 	if j.wt != nil {
 		gemm.Sgemm(m, n1-n0, K, a, K, j.wt[n0:], j.cout, out[n0:], j.cout, true)
 	} else {
 		gemm.SgemmPacked(m, a, K, j.pb, n0, n1, out[n0:], j.cout, true)
 	}
-	if j.relu {
-		for i := 0; i < m; i++ {
-			row := out[i*j.cout+n0 : i*j.cout+n1]
-			for c, v := range row {
-				row[c] = relu(v)
-			}
-		}
-	}
+	j.finishRows(out, m, n0, n1)
 }
 
 // im2col writes, for output pixels p0..p1 (or list[p0..p1]), their k×k
@@ -1190,6 +1281,8 @@ type modJob struct {
 	gb, cls      []float32
 	act          bool
 	n            int
+	pad          bool // out is zero-padded, w pixels per unpadded row
+	w            int
 }
 
 // modTile is the fused SPADE pass: param-free norm, modulation, leaky ReLU.
@@ -1198,7 +1291,11 @@ func (r *Renderer) modTile(_, tile int) {
 	C := j.c
 	for p := tile * modTile; p < min((tile+1)*modTile, j.n); p++ {
 		x := j.x[p*C : (p+1)*C]
-		o := j.out[p*C : (p+1)*C]
+		q := p
+		if j.pad {
+			q += 2*(p/j.w) + j.w + 3 // (y+1)·(w+2) + x+1
+		}
+		o := j.out[q*C : (q+1)*C]
 		k := j.idx[p]
 		if k < 0 {
 			ab := j.cls[int(-k-1)*2*C:]
@@ -1280,6 +1377,17 @@ func (r *Renderer) leakyTile(_, tile int) {
 	lo, hi := tile*4096, min((tile+1)*4096, j.n)
 	out := j.out[lo:hi]
 	for i, v := range j.in[lo:hi] {
+		out[i] = leaky(v)
+	}
+}
+
+// leakyPadTile writes row y of leaky(in) into the zero-padded out.
+func (r *Renderer) leakyPadTile(_, y int) {
+	j := &r.uj
+	n := j.w * j.c
+	out := j.out[((y+1)*(j.w+2)+1)*j.c:]
+	out = out[:n]
+	for i, v := range j.in[y*n : (y+1)*n] {
 		out[i] = leaky(v)
 	}
 }

@@ -65,7 +65,7 @@ func Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 // checkArgs panics with a readable message when the arguments would make the
 // kernels read or write outside the slices.
 func checkArgs(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	checkAC(m, n, k, a, lda, c, ldc)
+	checkAC(m, n, k, a, lda, c, ldc, false)
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
@@ -77,8 +77,9 @@ func checkArgs(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 	}
 }
 
-// checkAC checks the A and C operands for checkArgs and checkPacked.
-func checkAC(m, n, k int, a []float32, lda int, c []float32, ldc int) {
+// checkAC checks the A and C operands for checkArgs and checkPacked. With
+// overlap, rows of A may overlap (lda < k, but at least 1).
+func checkAC(m, n, k int, a []float32, lda int, c []float32, ldc int, overlap bool) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
@@ -94,7 +95,7 @@ func checkAC(m, n, k int, a []float32, lda int, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
-	if lda < k {
+	if (!overlap && lda < k) || lda < 1 {
 		panic(fmt.Sprintf("gemm: lda=%d < k=%d", lda, k))
 	}
 	if len(a) < (m-1)*lda+k {

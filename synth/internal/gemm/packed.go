@@ -48,8 +48,11 @@ func (pb *PackedB) N() int { return pb.n }
 
 // SgemmPacked computes C = A·B[:, j0:j1], or C += A·B[:, j0:j1] when acc is
 // true, where A is m×K (row stride lda), B is the packed K×N matrix and C is
-// m×(j1-j0) (row stride ldc). j0 must be a multiple of PanelWidth. It runs on
-// the calling goroutine and allocates nothing after the first calls.
+// m×(j1-j0) (row stride ldc). j0 must be a multiple of PanelWidth. A's rows
+// may overlap (1 <= lda < K): row i of a 3×3 convolution's implicit im2col
+// over a zero-padded channels-last map is 3·Cin contiguous values per
+// kernel row, Cin after row i-1's. It runs on the calling goroutine and
+// allocates nothing after the first calls.
 func SgemmPacked(m int, a []float32, lda int, b *PackedB, j0, j1 int, c []float32, ldc int, acc bool) {
 	checkPacked(m, a, lda, b, j0, j1, c, ldc)
 	if m == 0 || j1 == j0 {
@@ -67,8 +70,9 @@ func checkPacked(m int, a []float32, lda int, b *PackedB, j0, j1 int, c []float3
 	if j0 < 0 || j1 < j0 || j1 > b.n || j0%nr != 0 {
 		panic(fmt.Sprintf("gemm: SgemmPacked: columns [%d,%d) of %d: need 0 <= j0 <= j1 <= n, j0 a multiple of %d", j0, j1, b.n, nr))
 	}
-	// The same bounds as Sgemm's; B's were checked by PackB.
-	checkAC(m, j1-j0, b.k, a, lda, c, ldc)
+	// The same bounds as Sgemm's, except that rows of A may overlap; B's
+	// were checked by PackB.
+	checkAC(m, j1-j0, b.k, a, lda, c, ldc, true)
 }
 
 // gemmPacked is gemmSerial with B already packed: no column blocking is

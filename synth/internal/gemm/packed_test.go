@@ -114,3 +114,32 @@ func TestUnpackInvertsPackB(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmPackedOverlappingRows: A with lda < K (rows overlapping, as in an
+// implicit im2col) gives the product of the rows as they read.
+func TestSgemmPackedOverlappingRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, s := range [][4]int{{256, 16, 48, 16}, {13, 32, 96, 32}, {7, 40, 30, 10}, {1, 16, 9, 3}} {
+		m, n, k, lda := s[0], s[1], s[2], s[3]
+		a := randSlice(rng, (m-1)*lda+k)
+		b := randSlice(rng, k*n)
+		pb := PackB(k, n, b, n)
+		full := make([]float32, m*k) // A with its rows copied apart
+		for i := 0; i < m; i++ {
+			copy(full[i*k:(i+1)*k], a[i*lda:])
+		}
+		want := make([]float32, m*n)
+		sgemmRef(m, n, k, full, k, b, n, want, n, false)
+		for _, p := range []*Pool{nil, pool} {
+			got := make([]float32, m*n)
+			p.SgemmPacked(m, a, lda, pb, 0, n, got, n, false)
+			for i := range got {
+				if d := got[i] - want[i]; d > 1e-4 || d < -1e-4 {
+					t.Fatalf("m=%d n=%d k=%d lda=%d pool(%d): element %d is %v, want %v", m, n, k, lda, p.Threads(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
