@@ -1289,29 +1289,31 @@ type modJob struct {
 func (r *Renderer) modTile(_, tile int) {
 	j := &r.mj
 	C := j.c
-	for p := tile * modTile; p < min((tile+1)*modTile, j.n); p++ {
-		x := j.x[p*C : (p+1)*C]
+	end := min((tile+1)*modTile, j.n)
+	for p := tile * modTile; p < end; p++ {
 		q := p
 		if j.pad {
 			q += 2*(p/j.w) + j.w + 3 // (y+1)·(w+2) + x+1
 		}
-		o := j.out[q*C : (q+1)*C]
 		k := j.idx[p]
 		if k < 0 {
-			ab := j.cls[int(-k-1)*2*C:]
-			a, b := ab[:C], ab[C:2*C]
-			if j.act {
-				a, b, o := a[:len(x)], b[:len(x)], o[:len(x)]
-				for c, v := range x {
-					o[c] = leaky(v*a[c] + b[c])
-				}
-			} else {
-				for c, v := range x {
-					o[c] = v*a[c] + b[c]
-				}
+			// A run of pixels with one class's constants, contiguous in
+			// out (so within one row when it is padded).
+			n := 1
+			lim := end
+			if j.pad {
+				lim = min(end, (p/j.w+1)*j.w)
 			}
+			for p+n < lim && j.idx[p+n] == k {
+				n++
+			}
+			ab := j.cls[int(-k-1)*2*C:]
+			gemm.AffineAct(j.out[q*C:(q+n)*C], j.x[p*C:(p+n)*C], ab[:C], ab[C:2*C], j.act)
+			p += n - 1
 			continue
 		}
+		x := j.x[p*C : (p+1)*C]
+		o := j.out[q*C : (q+1)*C]
 		gb := j.gb[int(k)*2*C:]
 		g, b := gb[:C], gb[C:2*C]
 		sc, sh := j.scale[:C], j.shift[:C]

@@ -24,3 +24,9 @@ func sgemmKernel4Asm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 //
 //go:noescape
 func packBAsm(kc, panels int, b *float32, ldb int, dst *float32)
+
+// affineAsm is AffineAct for n >= 1 pixels of c channels, c a positive
+// multiple of 8 (affine_amd64.s, AVX2).
+//
+//go:noescape
+func affineAsm(n, c int, x, a, b, o *float32, leaky bool)

@@ -20,3 +20,8 @@ func sgemmKernel4Asm(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 func packBAsm(kc, panels int, b *float32, ldb int, dst *float32) {
 	panic("gemm: no assembly packer on this architecture")
 }
+
+// affineAsm is never called when useAsm is false.
+func affineAsm(n, c int, x, a, b, o *float32, leaky bool) {
+	panic("gemm: no assembly kernel on this architecture")
+}

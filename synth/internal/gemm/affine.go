@@ -1,0 +1,50 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+)
+
+// AffineAct sets o[p·C+c] = f(x[p·C+c]·a[c] + b[c]) for the len(x)/C pixels
+// of a channels-last map, C = len(a), f leaky ReLU (slope 0.2) when leaky
+// and the identity otherwise: the renderer's SPADE modulation of a run of
+// pixels that share one class's constants. The product and the sum are
+// rounded separately (no FMA), so the result is bit-for-bit that of the
+// plain Go expression. It panics on mismatched lengths.
+func AffineAct(o, x, a, b []float32, leaky bool) {
+	C := len(a)
+	if C == 0 || len(b) != C || len(x)%C != 0 || len(o) < len(x) {
+		panic(fmt.Sprintf("gemm: AffineAct: len(o)=%d len(x)=%d len(a)=%d len(b)=%d", len(o), len(x), len(a), len(b)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	if useAsm && C%8 == 0 {
+		affineAsm(len(x)/C, C, &x[0], &a[0], &b[0], &o[0], leaky)
+		return
+	}
+	affineGo(o, x, a, b, leaky)
+}
+
+// affineGo is the portable AffineAct.
+func affineGo(o, x, a, b []float32, leaky bool) {
+	C := len(a)
+	for p := 0; p+C <= len(x); p += C {
+		xs, os := x[p:p+C], o[p:p+C]
+		for c, v := range xs {
+			y := v*a[c] + b[c]
+			if leaky {
+				y = leakyRelu(y)
+			}
+			os[c] = y
+		}
+	}
+}
+
+// leakyRelu is y·0.2 for negative y (sign bit set), else y, as a product
+// with a factor chosen by the sign bit like the assembly's blend.
+func leakyRelu(y float32) float32 {
+	const one, slope = 0x3f800000, 0x3e4ccccd
+	m := uint32(int32(math.Float32bits(y)) >> 31)
+	return y * math.Float32frombits(one^(m&(one^slope)))
+}

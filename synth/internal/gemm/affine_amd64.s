@@ -1,0 +1,44 @@
+#include "textflag.h"
+
+// func affineAsm(n, c int, x, a, b, o *float32, leaky bool)
+// n pixels of c channels (c a multiple of 8): o = x*a + b, then, with
+// leaky, times 0.2 where the sum's sign bit is set (VBLENDVPS on it).
+TEXT ·affineAsm(SB), NOSPLIT, $0-49
+	MOVQ n+0(FP), CX
+	MOVQ c+8(FP), R11
+	SHLQ $2, R11
+	MOVQ x+16(FP), SI
+	MOVQ a+24(FP), R8
+	MOVQ b+32(FP), R9
+	MOVQ o+40(FP), DI
+	MOVBLZX leaky+48(FP), R10
+	MOVL $0x3f800000, AX
+	MOVQ AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x3e4ccccd, AX
+	MOVQ AX, X15
+	VBROADCASTSS X15, Y15
+
+pixel:
+	XORQ BX, BX
+
+chan:
+	VMOVUPS (SI)(BX*1), Y0
+	VMULPS  (R8)(BX*1), Y0, Y0
+	VADDPS  (R9)(BX*1), Y0, Y0
+	TESTQ   R10, R10
+	JZ      store
+	VBLENDVPS Y0, Y15, Y14, Y1
+	VMULPS  Y1, Y0, Y0
+
+store:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, R11
+	JLT     chan
+	ADDQ    R11, SI
+	ADDQ    R11, DI
+	DECQ    CX
+	JNZ     pixel
+	VZEROUPPER
+	RET
