@@ -78,7 +78,7 @@ func (a *Autosaver) Save() error {
 		return err
 	}
 	v, m := a.doc.Version(), a.doc.meta
-	if err := writeFileAtomic(a.Path(), a.doc.Save); err != nil {
+	if err := WriteFileAtomic(a.Path(), a.doc.Save); err != nil {
 		return err
 	}
 	a.lastVer, a.lastMeta, a.lastSave = v, m, a.Now()

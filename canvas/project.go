@@ -416,7 +416,7 @@ func idsOf(img image.Image) (*image.Paletted, bool) {
 // either the old file or the new one. The document is then marked saved.
 func (d *Document) SaveFile(path string) error {
 	v, m := d.version, d.meta
-	if err := writeFileAtomic(path, d.Save); err != nil {
+	if err := WriteFileAtomic(path, d.Save); err != nil {
 		return err
 	}
 	d.savedVersion, d.savedMeta = v, m
@@ -433,7 +433,11 @@ func LoadFile(path string) (*Document, []palette.Fallback, error) {
 	return Load(f, path)
 }
 
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+// WriteFileAtomic writes a file through a temporary file in the same
+// directory, fsync and a rename, so a crash or a failed write never leaves a
+// truncated file where the old one was. The file is readable by others
+// (0644), like any document a user saves. Errors name the path.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -447,6 +451,10 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 			err = fmt.Errorf("%s: %w", path, err)
 		}
 	}()
+	// CreateTemp makes the file private; a saved document is not.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err = write(f); err != nil {
 		return err
 	}

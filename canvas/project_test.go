@@ -338,3 +338,28 @@ func TestLoadUnknownSetPicksClosest(t *testing.T) {
 		t.Errorf("set %s, fallbacks %v", got.Set().Name, fbs)
 	}
 }
+
+func TestWriteFileAtomicMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.spw")
+	if err := WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	}
+	// A failed write leaves the old file alone and no temporary behind.
+	bad := WriteFileAtomic(path, func(w io.Writer) error { return io.ErrShortWrite })
+	if bad == nil || !strings.Contains(bad.Error(), path) {
+		t.Errorf("error %v, want one naming %s", bad, path)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "x" {
+		t.Errorf("old content %q was replaced", data)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("%d files left, want 1", len(ents))
+	}
+}

@@ -285,7 +285,7 @@ func (a *App) exportLabelDialog() {
 
 // exportLabelTo writes the label map as an indexed PNG (ids as indices).
 func (a *App) exportLabelTo(p string) {
-	err := writeAtomic(p, func(w io.Writer) error { return canvas.ExportLabelPNG(w, a.doc.d) })
+	err := canvas.WriteFileAtomic(p, func(w io.Writer) error { return canvas.ExportLabelPNG(w, a.doc.d) })
 	if err != nil {
 		a.showError(err)
 		return
@@ -321,7 +321,7 @@ func (a *App) exportImageDialog(scale int) {
 func exportImage(path string, img *image.RGBA, scale int) error {
 	out := upscale(img, scale)
 	ext := strings.ToLower(filepath.Ext(path))
-	return writeAtomic(path, func(w io.Writer) error {
+	return canvas.WriteFileAtomic(path, func(w io.Writer) error {
 		if ext == ".jpg" || ext == ".jpeg" {
 			return jpeg.Encode(w, out, &jpeg.Options{Quality: 92})
 		}
@@ -353,37 +353,6 @@ func stem(path string) string {
 	}
 	b := filepath.Base(path)
 	return strings.TrimSuffix(b, filepath.Ext(b))
-}
-
-// writeAtomic writes a file through a temporary file in the same directory
-// and a rename, so a failed write never leaves a truncated file.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}()
-	// CreateTemp makes the file private; an exported picture is not.
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // recent returns the recent files, newest first.

@@ -8,11 +8,13 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"spadework/canvas"
 	"spadework/synth"
 )
 
@@ -228,21 +230,10 @@ func writeImage(path string, img image.Image) error {
 	if ext != ".png" && ext != ".jpg" && ext != ".jpeg" {
 		return fmt.Errorf("%s: output must end in .png, .jpg or .jpeg", path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".spadework-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if ext == ".png" {
-		err = png.Encode(tmp, img)
-	} else {
-		err = jpeg.Encode(tmp, img, &jpeg.Options{Quality: 92})
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return canvas.WriteFileAtomic(path, func(w io.Writer) error {
+		if ext == ".png" {
+			return png.Encode(w, img)
+		}
+		return jpeg.Encode(w, img, &jpeg.Options{Quality: 92})
+	})
 }
