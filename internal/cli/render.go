@@ -155,27 +155,32 @@ func resolveStyle(ctx context.Context, r styleRenderer, m *synth.Model, spec str
 	return z, nil
 }
 
-// readLabelPNG reads a label map of ids as an *image.Paletted, checking its
-// size before decoding it.
+// readLabelPNG reads a label map of ids as an *image.Paletted.
 func readLabelPNG(path string) (*image.Paletted, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
+	return decodeLabelPNG(f, path)
+}
+
+// decodeLabelPNG decodes an 8-bit gray or paletted PNG of label ids, checking
+// its size before decoding the pixels; errors start with name.
+func decodeLabelPNG(r io.ReadSeeker, name string) (*image.Paletted, error) {
+	cfg, err := png.DecodeConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable PNG: %v", path, err)
+		return nil, fmt.Errorf("%s: not a readable PNG: %v", name, err)
 	}
 	if cfg.Width*cfg.Height > maxLabelPixels || cfg.Width > 16384 || cfg.Height > 16384 {
-		return nil, fmt.Errorf("%s: %d×%d is too large for a label map (at most 16384 per side and %d Mpixel)", path, cfg.Width, cfg.Height, maxLabelPixels>>20)
+		return nil, fmt.Errorf("%s: %d×%d is too large for a label map (at most 16384 per side and %d Mpixel)", name, cfg.Width, cfg.Height, maxLabelPixels>>20)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	img, err := png.Decode(f)
+	img, err := png.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: corrupt PNG: %v", path, err)
+		return nil, fmt.Errorf("%s: corrupt PNG: %v", name, err)
 	}
 	switch im := img.(type) {
 	case *image.Paletted:
@@ -188,7 +193,7 @@ func readLabelPNG(path string) (*image.Paletted, error) {
 		}
 		return p, nil
 	default:
-		return nil, fmt.Errorf("%s: a label map must be an 8-bit grayscale or paletted PNG of label ids, this one is %T (colour PNGs can be imported in the app)", path, img)
+		return nil, fmt.Errorf("%s: a label map must be an 8-bit grayscale or paletted PNG of label ids, this one is %T (colour PNGs can be imported in the app)", name, img)
 	}
 }
 
