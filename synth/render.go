@@ -1251,17 +1251,9 @@ func (r *Renderer) gatherTile(_, tile int) {
 				}
 				q := yy*w + xx
 				t := ky*j.ks + kx
-				wrow := j.table[(t*j.snc+int(lv.ch[q]))*co:]
-				wrow = wrow[:co]
-				for c := range acc {
-					acc[c] += wrow[c]
-				}
+				gemm.AddTo(acc, j.table[(t*j.snc+int(lv.ch[q]))*co:][:co])
 				if lv.edge != nil && lv.edge[q] {
-					erow := j.table[(t*j.snc+edgeCh)*co:]
-					erow = erow[:co]
-					for c := range acc {
-						acc[c] += erow[c]
-					}
+					gemm.AddTo(acc, j.table[(t*j.snc+edgeCh)*co:][:co])
 				}
 			}
 		}

@@ -48,3 +48,21 @@ func leakyRelu(y float32) float32 {
 	m := uint32(int32(math.Float32bits(y)) >> 31)
 	return y * math.Float32frombits(one^(m&(one^slope)))
 }
+
+// AddTo adds src to dst element-wise (len(src) values; dst at least as
+// long): the renderer's sum of one-hot weight rows in its mlp_shared
+// gather. AVX2 for lengths that are multiples of 8, the same sums as the
+// Go loop.
+func AddTo(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic(fmt.Sprintf("gemm: AddTo: len(dst)=%d < len(src)=%d", len(dst), len(src)))
+	}
+	if useAsm && len(src)%8 == 0 && len(src) > 0 {
+		addAsm(len(src), &dst[0], &src[0])
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -42,3 +42,22 @@ store:
 	JNZ     pixel
 	VZEROUPPER
 	RET
+
+// func addAsm(n int, dst, src *float32)
+// dst[i] += src[i] for n values, n a positive multiple of 8.
+TEXT ·addAsm(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	SHLQ $2, CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ BX, BX
+
+loop:
+	VMOVUPS (DI)(BX*1), Y0
+	VADDPS  (SI)(BX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, CX
+	JLT     loop
+	VZEROUPPER
+	RET

@@ -50,3 +50,22 @@ func TestAffineActAgrees(t *testing.T) {
 	}()
 	AffineAct(make([]float32, 10), make([]float32, 10), make([]float32, 4), make([]float32, 4), true)
 }
+
+// TestAddTo: AddTo gives the Go loop's sums and leaves dst past len(src).
+func TestAddTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 21))
+	for _, n := range []int{0, 1, 5, 8, 16, 32, 40, 128, 13} {
+		src := randSlice(rng, n)
+		dst := randSlice(rng, n+3)
+		want := append([]float32(nil), dst...)
+		for i, v := range src {
+			want[i] += v
+		}
+		AddTo(dst, src)
+		for i := range want {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d is %v, want %v", n, i, dst[i], want[i])
+			}
+		}
+	}
+}

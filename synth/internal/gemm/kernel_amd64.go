@@ -30,3 +30,8 @@ func packBAsm(kc, panels int, b *float32, ldb int, dst *float32)
 //
 //go:noescape
 func affineAsm(n, c int, x, a, b, o *float32, leaky bool)
+
+// addAsm is AddTo for n values, n a positive multiple of 8 (affine_amd64.s).
+//
+//go:noescape
+func addAsm(n int, dst, src *float32)

@@ -25,3 +25,8 @@ func packBAsm(kc, panels int, b *float32, ldb int, dst *float32) {
 func affineAsm(n, c int, x, a, b, o *float32, leaky bool) {
 	panic("gemm: no assembly kernel on this architecture")
 }
+
+// addAsm is never called when useAsm is false.
+func addAsm(n int, dst, src *float32) {
+	panic("gemm: no assembly kernel on this architecture")
+}
