@@ -30,7 +30,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	size := fs.String("size", "", "frame size WxH (default: the model's native size)")
 	threads := fs.Int("threads", defaultThreads(), "CPU threads")
 	runs := fs.Int("runs", 9, "timed frames (the median is reported)")
-	warmup := fs.Int("warmup", 2, "untimed frames first")
+	warmup := fs.Int("warmup", 2, "untimed frames first (at least one per label map)")
 	device := fs.String("device", "cpu", "cpu, gpu or auto")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +76,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		z[i] = float32(i%7)/7 - 0.4
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < *warmup; i++ {
+	// Warm up on every map: buffers that grow with a map's label boundaries
+	// reach their size once per map, not once per frame.
+	nwarm := max(*warmup, len(maps))
+	for i := 0; i < nwarm; i++ {
 		if err := r.Render(ctx, maps[i%len(maps)], z, dst); err != nil {
 			return err
 		}
