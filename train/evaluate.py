@@ -30,6 +30,22 @@ def load(p):
     return np.asarray(Image.open(p).convert("RGB")).astype(np.float32) / 255.0
 
 
+def grid(a, names, lab, dirs, seeds):
+    """Rows of: label colours | two random styles | the photo's own encoded style (no photos)."""
+    cols = {d["id"]: d["color"] for d in json.load(open(os.path.join(HERE, "siftflow_labels.json")))}
+    lut = np.zeros((256, 3), np.uint8)
+    for i, c in cols.items():
+        lut[i] = [int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)]
+    rows = []
+    for n in names:
+        ids = np.asarray(Image.open(lab(n)))
+        cells = [lut[ids]]
+        cells += [np.asarray(Image.open(os.path.join(dirs["div"], "%s_%d.png" % (n, s))).convert("RGB")) for s in seeds[:2]]
+        cells.append(np.asarray(Image.open(os.path.join(dirs["sty"], n + ".png")).convert("RGB")))
+        rows.append(np.concatenate(cells, 1))
+    Image.fromarray(np.concatenate(rows, 0)).save(os.path.join(a.out, "test_grid.jpg"), quality=88)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="default")
@@ -39,9 +55,12 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--work", default="/tmp/spadework-eval")
     ap.add_argument("--skip-segeval", action="store_true")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N test maps (a dry run; not for reporting)")
     a = ap.parse_args()
 
     names = open(os.path.join(a.data, "test.txt")).read().split()
+    if a.limit:
+        names = names[:a.limit]
     os.makedirs(a.out, exist_ok=True)
     dirs = {k: os.path.join(a.work, k) for k in ("fid", "div", "sty")}
     for d in dirs.values():
@@ -95,6 +114,7 @@ def main():
         with open(seg_out + ".txt") as f:
             open(os.path.join(a.out, "segeval_report.txt"), "w").write(f.read())
     json.dump(res, open(os.path.join(a.out, "metrics.json"), "w"), indent=1)
+    grid(a, sub[:50:8], lab, dirs, seeds)
     print(json.dumps(res, indent=1))
 
 

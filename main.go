@@ -1,0 +1,59 @@
+// Command spadework is a painting program: paint a landscape as a map of
+// semantic labels (sky, mountain, sea, tree…) and a SPADE generator turns it
+// into a photo, live, on the laptop, offline.
+//
+//	spadework                      open the painting app
+//	spadework FILE.spw|FILE.png    open the app on a project or label map
+//	spadework render|bench|import|styles|info …   command-line tools (-h for flags)
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"spadework/assets"
+	"spadework/internal/cli"
+	"spadework/synth"
+	"spadework/ui"
+)
+
+func main() {
+	args := os.Args[1:]
+	env := &cli.Env{
+		Stdout:       os.Stdout,
+		Stderr:       os.Stderr,
+		DefaultModel: func() ([]byte, error) { return assets.DefaultModel(), nil },
+	}
+	if len(args) > 0 && cli.IsCommand(args[0]) {
+		os.Exit(cli.Main(env, args))
+	}
+	if err := runApp(args); err != nil {
+		fmt.Fprintln(os.Stderr, "spadework:", err)
+		os.Exit(1)
+	}
+}
+
+// runApp opens the painting app with the embedded default model.
+func runApp(args []string) error {
+	if len(args) > 1 {
+		return fmt.Errorf("expected at most one file to open, got %d arguments (see 'spadework help')", len(args))
+	}
+	m, err := synth.Decode(assets.DefaultModel(), assets.DefaultModelName)
+	if err != nil {
+		return err
+	}
+	gen, err := ui.NewModelGenerator(m)
+	if err != nil {
+		return err
+	}
+	opts := ui.Options{Generator: gen, Thumbnails: assets.StyleThumbnails()}
+	if len(args) == 1 {
+		opts.Open = args[0]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return ui.Run(ctx, opts)
+}
