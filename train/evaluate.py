@@ -31,16 +31,11 @@ def load(p):
 
 
 def grid(a, names, lab, dirs, seeds):
-    """Rows of: label colours | two random styles | the photo's own encoded style (no photos)."""
-    cols = {d["id"]: d["color"] for d in json.load(open(os.path.join(HERE, "siftflow_labels.json")))}
-    lut = np.zeros((256, 3), np.uint8)
-    for i, c in cols.items():
-        lut[i] = [int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)]
+    """Rows of: two random styles | the photo's own encoded style. Neither the dataset's photos
+    nor its label maps (which the palette colours would reproduce exactly) go into the repo."""
     rows = []
     for n in names:
-        ids = np.asarray(Image.open(lab(n)))
-        cells = [lut[ids]]
-        cells += [np.asarray(Image.open(os.path.join(dirs["div"], "%s_%d.png" % (n, s))).convert("RGB")) for s in seeds[:2]]
+        cells = [np.asarray(Image.open(os.path.join(dirs["div"], "%s_%d.png" % (n, s))).convert("RGB")) for s in seeds[:2]]
         cells.append(np.asarray(Image.open(os.path.join(dirs["sty"], n + ".png")).convert("RGB")))
         rows.append(np.concatenate(cells, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(os.path.join(a.out, "test_grid.jpg"), quality=88)
