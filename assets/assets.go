@@ -4,7 +4,6 @@
 package assets
 
 import (
-	_ "embed"
 	"embed"
 	"io/fs"
 )
