@@ -48,6 +48,7 @@ var dtypeNames = map[DType]string{Float32: "float32", Float16: "float16", BFloat
 	Float64: "float64", Int64: "int64", Int32: "int32", Int16: "int16", Int8: "int8",
 	Uint8: "uint8", Bool: "bool"}
 
+// String returns torch's name for the dtype ("float32", "int64", …).
 func (d DType) String() string {
 	if s, ok := dtypeNames[d]; ok {
 		return s
