@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"spadework/canvas"
 	"spadework/palette"
 	"spadework/synth"
 )
@@ -913,5 +914,24 @@ func TestPaletteSearchForBigSets(t *testing.T) {
 	sift := newTestApp(t, 32)
 	if sift.pal.search.Visible() {
 		t.Fatal("SIFT Flow's 33 labels need no search box")
+	}
+}
+
+func TestSameStyle(t *testing.T) {
+	base := canvas.Style{Kind: canvas.StyleSeed, Seed: 3, Z: []float32{1, 2}}
+	for _, tc := range []struct {
+		name string
+		b    canvas.Style
+		want bool
+	}{
+		{"same", canvas.Style{Kind: canvas.StyleSeed, Seed: 3, Z: []float32{1, 2}}, true},
+		{"seed", canvas.Style{Kind: canvas.StyleSeed, Seed: 4, Z: []float32{1, 2}}, false},
+		{"z", canvas.Style{Kind: canvas.StyleSeed, Seed: 3, Z: []float32{1, 2.5}}, false},
+		{"kind", canvas.Style{Kind: canvas.StylePreset, Seed: 3, Z: []float32{1, 2}}, false},
+		{"photo", canvas.Style{Kind: canvas.StyleSeed, Seed: 3, Z: []float32{1, 2}, Photo: []byte{1}}, false},
+	} {
+		if got := sameStyle(base, tc.b); got != tc.want {
+			t.Errorf("%s: sameStyle = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
