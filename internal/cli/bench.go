@@ -40,16 +40,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if *runs < 1 || *warmup < 0 {
 		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
 	}
-	w, h, err := parseSize(*size)
+	m, w, h, err := loadModelSized(env, *modelPath, *size)
 	if err != nil {
 		return err
-	}
-	m, err := loadModel(env, *modelPath)
-	if err != nil {
-		return err
-	}
-	if w == 0 {
-		w, h = m.Size()
 	}
 	var maps []*image.Paletted
 	for _, f := range labelFiles {

@@ -40,6 +40,21 @@ func loadModel(env *Env, path string) (*synth.Model, error) {
 	return synth.Load(path)
 }
 
+// loadModelSized opens a model and resolves a -size flag ("" = the model's
+// native size).
+func loadModelSized(env *Env, path, size string) (m *synth.Model, w, h int, err error) {
+	if w, h, err = parseSize(size); err != nil {
+		return nil, 0, 0, err
+	}
+	if m, err = loadModel(env, path); err != nil {
+		return nil, 0, 0, err
+	}
+	if w == 0 {
+		w, h = m.Size()
+	}
+	return m, w, h, nil
+}
+
 // modelLabelLookup finds ids by label name in a model's label set.
 func modelLabelLookup(m *synth.Model) labelLookup {
 	set := m.LabelSet()

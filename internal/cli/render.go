@@ -43,16 +43,9 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 	if *pairs == "" && (*labels == "" || *out == "") {
 		return fmt.Errorf("need -labels and -out (or -pairs)")
 	}
-	w, h, err := parseSize(*size)
+	m, w, h, err := loadModelSized(env, *modelPath, *size)
 	if err != nil {
 		return err
-	}
-	m, err := loadModel(env, *modelPath)
-	if err != nil {
-		return err
-	}
-	if w == 0 {
-		w, h = m.Size()
 	}
 	r, _, err := openRenderer(ctx, env, m, w, h, *threads, *device)
 	if err != nil {

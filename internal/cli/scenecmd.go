@@ -20,16 +20,9 @@ func runScene(ctx context.Context, env *Env, args []string) error {
 	if *out == "" {
 		return fmt.Errorf("need -out")
 	}
-	m, err := loadModel(env, *modelPath)
+	m, w, h, err := loadModelSized(env, *modelPath, *size)
 	if err != nil {
 		return err
-	}
-	w, h, err := parseSize(*size)
-	if err != nil {
-		return err
-	}
-	if w == 0 {
-		w, h = m.Size()
 	}
 	img, err := landscapeScene(modelLabelLookup(m), w, h)
 	if err != nil {
