@@ -6,9 +6,8 @@
 # then Ctrl+Z must take the stroke back.
 #
 # Environment:
-#   WINDOW_TEST_BIN    app binary to test; default: ./spadework built from the
-#                      repository root when main.go exists, else the UI harness
-#                      (ui/cmd/spadework-harness, demo generator).
+#   WINDOW_TEST_BIN    app binary to test; default: spadework built from the
+#                      repository root (the embedded default model).
 #   WINDOW_TEST_ARGS   extra arguments for the binary.
 #   WINDOW_TEST_OUT    where screenshots go (default: /tmp/spadework-window-test).
 #   WINDOW_TEST_LABEL  palette label to paint with (default: tree, which the
@@ -34,17 +33,12 @@ done
 BIN=${WINDOW_TEST_BIN:-}
 ARGS=()
 if [ -z "$BIN" ]; then
-  if [ -f main.go ] && grep -q '^package main' main.go; then
-    BIN=$WORK/spadework
-    echo "building spadework…"
-    go build -o "$BIN" .
-  else
-    BIN=$WORK/spadework-harness
-    echo "building the UI harness (no main.go yet)…"
-    go build -o "$BIN" ./ui/cmd/spadework-harness
-    ARGS=(-data "$WORK/data")
-  fi
+  BIN=$WORK/spadework
+  echo "building spadework…"
+  go build -o "$BIN" .
 fi
+# A fresh settings and autosave folder: no recovery prompt from an earlier run.
+export XDG_CONFIG_HOME=$WORK/config
 # shellcheck disable=SC2206
 ARGS+=(${WINDOW_TEST_ARGS:-})
 
