@@ -49,7 +49,7 @@ func runApp(args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := ui.Options{Generator: gen, Thumbnails: assets.StyleThumbnails()}
+	opts := ui.Options{Generator: gen, Thumbnails: assets.StyleThumbnails(), Icon: assets.Icon()}
 	if len(args) == 1 {
 		opts.Open = args[0]
 	}

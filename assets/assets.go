@@ -14,6 +14,12 @@ var defaultModel []byte
 //go:embed styles
 var styles embed.FS
 
+//go:embed icons/icon.png
+var icon []byte
+
+// Icon is the application icon, a 512×512 PNG.
+func Icon() []byte { return icon }
+
 // DefaultModelName is the name errors use for the embedded model.
 const DefaultModelName = "default (embedded)"
 

@@ -45,8 +45,8 @@ type Options struct {
 	// Model is the generator to paint for (main.go passes the embedded
 	// default model). Ignored when Generator is set.
 	Model *synth.Model
-	// Generator renders the preview in place of Model (tests and the
-	// window-test harness pass a DemoGenerator).
+	// Generator renders the preview in place of Model (tests and
+	// tests pass a fake).
 	Generator Generator
 	// Icon is the window icon (PNG bytes); optional.
 	Icon []byte
