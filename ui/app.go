@@ -45,8 +45,8 @@ type Options struct {
 	// Model is the generator to paint for (main.go passes the embedded
 	// default model). Ignored when Generator is set.
 	Model *synth.Model
-	// Generator renders the preview in place of Model (tests and
-	// tests pass a fake).
+	// Generator renders the preview in place of Model (main.go adapts the
+	// embedded model with NewModelGenerator; tests pass a fake).
 	Generator Generator
 	// Icon is the window icon (PNG bytes); optional.
 	Icon []byte
