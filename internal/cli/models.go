@@ -70,13 +70,22 @@ func modelLabelLookup(m *synth.Model) labelLookup {
 	}
 }
 
-func runStyles(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "styles")
+// modelOnlyCommand parses the flags of a subcommand whose only flag is
+// -model and opens that model.
+func modelOnlyCommand(env *Env, name string, args []string) (*synth.Model, error) {
+	fs := newFlags(env, name)
 	modelPath := fs.String("model", "default", "model file (.safetensors) or 'default'")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	m, err := loadModel(env, *modelPath)
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return loadModel(env, *modelPath)
+}
+
+func runStyles(ctx context.Context, env *Env, args []string) error {
+	m, err := modelOnlyCommand(env, "styles", args)
 	if err != nil {
 		return err
 	}
@@ -91,12 +100,7 @@ func runStyles(ctx context.Context, env *Env, args []string) error {
 }
 
 func runInfo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "info")
-	modelPath := fs.String("model", "default", "model file (.safetensors) or 'default'")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	m, err := loadModel(env, *modelPath)
+	m, err := modelOnlyCommand(env, "info", args)
 	if err != nil {
 		return err
 	}
