@@ -116,12 +116,14 @@ type SPADE struct {
 
 	bnScale, bnShift []float32 // batch norm folded: norm(x) = x·scale + shift
 	shared           []float32 // gather table of Shared [tap][channel][nhidden]
-	gb               []float32 // Gamma|Beta as one GEMM operand [K·K·nhidden, 2C]
-	gbPacked         *gemm.PackedB
-	gbBias           []float32 // [2C]
-	classGB          []float32 // [class][2C]: γ|β where the neighbourhood is one class
-	classActv        []float32 // [class][nhidden]: mlp_shared→ReLU over one class
-	id               int       // index in Model.spades
+	// Gamma|Beta as one GEMM operand [K·K·nhidden, 2C], packed. The
+	// unpacked form is not kept: for the reference ADE20K shape it is
+	// another 100 MB, and only the first use of a border table needs it.
+	gbPacked  *gemm.PackedB
+	gbBias    []float32 // [2C]
+	classGB   []float32 // [class][2C]: γ|β where the neighbourhood is one class
+	classActv []float32 // [class][nhidden]: mlp_shared→ReLU over one class
+	id        int       // index in Model.spades
 }
 
 // ResBlock is the reference's SPADEResnetBlock.
@@ -714,16 +716,16 @@ func (s *SPADE) prepare(classes int) {
 	kk := s.Gamma.K * s.Gamma.K
 	nh := s.Gamma.Cin
 	C2 := 2 * s.C
-	s.gb = make([]float32, kk*nh*C2)
+	gb := make([]float32, kk*nh*C2)
 	for o := 0; o < s.C; o++ {
 		for i := 0; i < nh; i++ {
 			for t := 0; t < kk; t++ {
-				s.gb[(t*nh+i)*C2+o] = s.Gamma.Weight[(o*nh+i)*kk+t]
-				s.gb[(t*nh+i)*C2+s.C+o] = s.Beta.Weight[(o*nh+i)*kk+t]
+				gb[(t*nh+i)*C2+o] = s.Gamma.Weight[(o*nh+i)*kk+t]
+				gb[(t*nh+i)*C2+s.C+o] = s.Beta.Weight[(o*nh+i)*kk+t]
 			}
 		}
 	}
-	s.gbPacked = gemm.PackB(kk*nh, C2, s.gb, C2)
+	s.gbPacked = gemm.PackB(kk*nh, C2, gb, C2)
 	s.gbBias = make([]float32, C2)
 	copy(s.gbBias, s.Gamma.Bias)
 	copy(s.gbBias[s.C:], s.Beta.Bias)
@@ -741,7 +743,7 @@ func (s *SPADE) prepare(classes int) {
 	wsum := make([]float64, nh*C2)
 	for t := 0; t < kk; t++ {
 		for i := 0; i < nh; i++ {
-			row := s.gb[(t*nh+i)*C2 : (t*nh+i+1)*C2]
+			row := gb[(t*nh+i)*C2 : (t*nh+i+1)*C2]
 			sum := wsum[i*C2 : (i+1)*C2]
 			for o, v := range row {
 				sum[o] += float64(v)
@@ -785,6 +787,7 @@ func (s *SPADE) borderGB(c, R int) []float32 {
 	nh := s.Gamma.Cin
 	snc := s.Shared.Cin
 	C2 := 2 * s.C
+	gb := s.gbPacked.Unpack()
 	actv := make([]float64, S*S*nh)
 	for i := 0; i < S; i++ {
 		for j := 0; j < S; j++ {
@@ -827,7 +830,7 @@ func (s *SPADE) borderGB(c, R int) []float32 {
 						if av == 0 {
 							continue
 						}
-						w := s.gb[((u*k+v)*nh+h)*C2 : ((u*k+v)*nh+h+1)*C2]
+						w := gb[((u*k+v)*nh+h)*C2 : ((u*k+v)*nh+h+1)*C2]
 						for o, wv := range w {
 							acc[o] += av * float64(wv)
 						}
