@@ -240,11 +240,11 @@ func TestRenderErrors(t *testing.T) {
 	if _, err := NewRenderer(f.m, 128, 128, 1); err == nil || !strings.Contains(err.Error(), "VAE") {
 		t.Errorf("VAE model at another size: %v", err)
 	}
-	fb := loadFixture(t, "b")
-	if _, err := NewRenderer(fb.m, 256, 256, 1); err != nil {
+	fb := loadFixture(t, "b") // 128x64
+	if _, err := NewRenderer(fb.m, 256, 128, 1); err != nil {
 		t.Errorf("no-VAE model at 2x: %v", err)
 	}
-	for _, s := range [][2]int{{100, 100}, {128, 256}, {0, 0}} {
+	for _, s := range [][2]int{{100, 100}, {128, 256}, {128, 128}, {0, 0}} {
 		if _, err := NewRenderer(fb.m, s[0], s[1], 1); err == nil {
 			t.Errorf("size %v accepted", s)
 		}
@@ -252,7 +252,7 @@ func TestRenderErrors(t *testing.T) {
 	if _, err := r.EncodeStyle(context.Background(), nil); err == nil {
 		t.Error("nil photo accepted")
 	}
-	rb, _ := NewRenderer(fb.m, 128, 128, 1)
+	rb, _ := NewRenderer(fb.m, 128, 64, 1)
 	if _, err := rb.EncodeStyle(context.Background(), dst); err == nil {
 		t.Error("encoding without an encoder accepted")
 	}
@@ -262,14 +262,14 @@ func TestRenderErrors(t *testing.T) {
 // the band path must still equal the dense path.
 func TestRenderLargerSize(t *testing.T) {
 	f := loadFixture(t, "b")
-	r, err := NewRenderer(f.m, 256, 256, 2)
+	r, err := NewRenderer(f.m, 256, 128, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	band, dense, _ := renderBoth(t, r, palettedOf(f.tensor(t, "labels")), nil)
 	if e := maxAbs(band, dense); e > 1e-5 {
-		t.Errorf("256x256: band differs from dense by %.3g", e)
+		t.Errorf("256x128: band differs from dense by %.3g", e)
 	}
 }
 
@@ -311,9 +311,13 @@ func TestModelAccessors(t *testing.T) {
 	if _, ok := m.Channel(6); ok {
 		t.Error("id 6 accepted")
 	}
-	fc := loadFixture(t, "c")
-	if w, h := fc.m.Size(); w != 256 || h != 128 {
+	fb := loadFixture(t, "b")
+	if w, h := fb.m.Size(); w != 128 || h != 64 {
 		t.Errorf("aspect 2 size %dx%d", w, h)
+	}
+	fc := loadFixture(t, "c")
+	if w, h := fc.m.Size(); w != 128 || h != 128 {
+		t.Errorf("'most' size %dx%d", w, h)
 	}
 	// The reference's count for the default model (train/spade.py count_macs).
 	sm, err := RandomModel(siftflowConfig(), false, nil, 1)
@@ -377,11 +381,11 @@ func TestLoadErrors(t *testing.T) {
 		{"shape", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			for i := range ts {
 				if ts[i].Name == "netG.fc.weight" {
-					ts[i].Shape = []int{128, 32}
+					ts[i].Shape = []int{32, 32}
 				}
 			}
 			return ts
-		}, "model.safetensors: tensor netG.fc.weight: want shape [256 16], found [128 32]"},
+		}, "model.safetensors: tensor netG.fc.weight: want shape [64 16], found [32 32]"},
 		{"missing", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			var out []safetensors.Tensor
 			for _, x := range ts {
@@ -390,7 +394,7 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 			return out
-		}, "model.safetensors: tensor netG.up_1.norm_0.mlp_gamma.bias: missing (want shape [32])"},
+		}, "model.safetensors: tensor netG.up_1.norm_0.mlp_gamma.bias: missing (want shape [8])"},
 		{"unexpected", func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
 			return append(ts, safetensors.Tensor{Name: "netG.extra", Shape: []int{1}, Data: []float32{1}})
 		}, "model.safetensors: unexpected tensor netG.extra [1]"},
@@ -510,9 +514,10 @@ func BenchmarkRender(b *testing.B) {
 // levels; a different map, or a dense Forward in between, must not leak.
 func TestSameLabelsReused(t *testing.T) {
 	f := loadFixture(t, "b")
-	r, _ := NewRenderer(f.m, 128, 128, 2)
-	r2, _ := NewRenderer(f.m, 128, 128, 2)
-	maps := testMaps(128, 128, []uint8{10, 11, 12, 255}, 3)
+	w, h := f.m.Size()
+	r, _ := NewRenderer(f.m, w, h, 2)
+	r2, _ := NewRenderer(f.m, w, h, 2)
+	maps := testMaps(w, h, []uint8{10, 11, 12, 255}, 3)
 	seq := []string{"blobs", "blobs", "noise", "blobs", "dense", "blobs", "flat", "flat"}
 	for i, name := range seq {
 		if name == "dense" {
@@ -522,7 +527,7 @@ func TestSameLabelsReused(t *testing.T) {
 			}
 			continue
 		}
-		a := image.NewRGBA(image.Rect(0, 0, 128, 128))
+		a := image.NewRGBA(image.Rect(0, 0, w, h))
 		b := image.NewRGBA(a.Rect)
 		if err := r.Render(context.Background(), maps[name], nil, a); err != nil {
 			t.Fatal(err)
