@@ -224,6 +224,13 @@ class Trainer:
         self.opt_d.load_state_dict(self._fat_opt(ck["opt_d"]))
         torch.set_rng_state(ck["torch_rng"])
         self.rng.bit_generator.state = ck["np_rng"]
+        # The command line's learning rates win over the checkpoint's, so a run
+        # can be resumed with a new schedule; the change is logged.
+        for opt, lr, name in ((self.opt_g, self.args.lr_g, "lr_g"), (self.opt_d, self.args.lr_d, "lr_d")):
+            for g in opt.param_groups:
+                if g["lr"] != lr:
+                    print("%s: %g in the checkpoint, %g from the command line" % (name, g["lr"], lr), flush=True)
+                    g["lr"] = lr
         self.it = ck["iter"]
         self.hours = ck.get("hours", 0.0)
         self.log = ck.get("log", [])
