@@ -4,8 +4,10 @@
     go build -o spadework . && /usr/bin/python3 train/evaluate.py --model default --out train/results
 
 Renders through the Go binary (what users get), then measures:
-- label fidelity: ../shared/tools/segeval segments each render (random style, seed = index)
-  and scores it against the label map it was rendered from, beside the real photos' score;
+- label fidelity: ../shared/tools/segeval segments each render and scores it against the
+  label map it was rendered from, beside the real photos' score. Twice: with a random style
+  (seed = index), and with the style encoded from the test photo, which is what the SPADE
+  reference's test script does for a VAE model (it encodes the real image);
 - diversity: mean pairwise L1 (0..1) between 5 seeds on the first 50 maps;
 - style transfer: L1 to the test photo when rendered with the photo's own encoded style vs
   with random styles, on the first 50 maps.
@@ -58,6 +60,7 @@ def main():
         names = names[:a.limit]
     os.makedirs(a.out, exist_ok=True)
     dirs = {k: os.path.join(a.work, k) for k in ("fid", "div", "sty")}
+    # "sty" holds every test map rendered in its own photo's encoded style.
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     lab = lambda n: os.path.join(a.data, "labels", n + ".png")  # noqa: E731
@@ -65,12 +68,12 @@ def main():
     pairs = []
     for i, n in enumerate(names):
         pairs.append((lab(n), "seed:%d" % (i + 1), os.path.join(dirs["fid"], n + ".png")))
+        pairs.append((lab(n), photo(n), os.path.join(dirs["sty"], n + ".png")))
     sub = names[:50]
     seeds = [1001, 1002, 1003, 1004, 1005]
     for n in sub:
         for s in seeds:
             pairs.append((lab(n), "seed:%d" % s, os.path.join(dirs["div"], "%s_%d.png" % (n, s))))
-        pairs.append((lab(n), photo(n), os.path.join(dirs["sty"], n + ".png")))
     pf = os.path.join(a.work, "pairs.tsv")
     with open(pf, "w") as f:
         for p in pairs:
@@ -95,19 +98,23 @@ def main():
         "style_own_closer_share": float(np.mean(np.array(own) < np.array(rnd))),
     }
     if not a.skip_segeval:
-        seg_out = os.path.join(a.work, "segeval")
-        subprocess.run([sys.executable, "eval_generated.py", "--images", dirs["fid"],
-                        "--labels", os.path.join(a.data, "labels"), "--split", os.path.join(a.data, "test.txt"),
-                        "--out", seg_out, "--compare", "reference/siftflow_test_real.npz"],
-                       cwd=a.segeval, check=True)
-        gen = json.load(open(seg_out + ".json"))
         real = json.load(open(os.path.join(a.segeval, "reference", "siftflow_test_real.json")))
         for k in ("pixel_acc", "miou", "miou_landscape"):
-            res[k] = gen[k]
             res["real_" + k] = real[k]
-        res["miou_ratio_to_real"] = gen["miou"] / real["miou"]
-        with open(seg_out + ".txt") as f:
-            open(os.path.join(a.out, "segeval_report.txt"), "w").write(f.read())
+        # Keys without a prefix: random styles; "photo_style_": the photo's encoded style.
+        for prefix, images, report in (("", dirs["fid"], "segeval_report.txt"),
+                                       ("photo_style_", dirs["sty"], "segeval_report_photo_style.txt")):
+            seg_out = os.path.join(a.work, "segeval_" + (prefix or "random_"))
+            subprocess.run([sys.executable, "eval_generated.py", "--images", images,
+                            "--labels", os.path.join(a.data, "labels"), "--split", os.path.join(a.data, "test.txt"),
+                            "--out", seg_out, "--compare", "reference/siftflow_test_real.npz"],
+                           cwd=a.segeval, check=True)
+            gen = json.load(open(seg_out + ".json"))
+            for k in ("pixel_acc", "miou", "miou_landscape"):
+                res[prefix + k] = gen[k]
+            res[prefix + "miou_ratio_to_real"] = gen["miou"] / real["miou"]
+            with open(seg_out + ".txt") as f:
+                open(os.path.join(a.out, report), "w").write(f.read())
     json.dump(res, open(os.path.join(a.out, "metrics.json"), "w"), indent=1)
     grid(a, sub[:50:8], lab, dirs, seeds)
     print(json.dumps(res, indent=1))
