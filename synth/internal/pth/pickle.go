@@ -170,6 +170,29 @@ func (u *unpickler) u64() (uint64, error) {
 }
 
 // line reads a newline-terminated argument of the text opcodes.
+// memoIndex reads the memo index of a GET or PUT opcode: a decimal line
+// for the text forms ('g', 'p'), one byte for BINGET/BINPUT ('h', 'q'),
+// four for LONG_BINGET/LONG_BINPUT ('j', 'r').
+func (u *unpickler) memoIndex(op byte) (int64, error) {
+	switch op {
+	case 'g', 'p':
+		s, err := u.line()
+		if err != nil {
+			return 0, err
+		}
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, u.errorf("bad memo index %q", s)
+		}
+		return i, nil
+	case 'h', 'q':
+		i, err := u.u8()
+		return int64(i), err
+	default:
+		return u.u32()
+	}
+}
+
 func (u *unpickler) line() (string, error) {
 	for i := u.pos; i < len(u.data); i++ {
 		if u.data[i] == '\n' {
@@ -490,46 +513,14 @@ func (u *unpickler) step(op byte) error {
 			return err
 		}
 		u.push(pyTuple(items))
-	case 'g': // GET
-		s, err := u.line()
-		if err != nil {
-			return err
-		}
-		i, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return u.errorf("bad memo index %q", s)
-		}
-		return u.memoGet(i)
-	case 'h': // BINGET
-		i, err := u.u8()
-		if err != nil {
-			return err
-		}
-		return u.memoGet(int64(i))
-	case 'j': // LONG_BINGET
-		i, err := u.u32()
+	case 'g', 'h', 'j': // GET, BINGET, LONG_BINGET
+		i, err := u.memoIndex(op)
 		if err != nil {
 			return err
 		}
 		return u.memoGet(i)
-	case 'p': // PUT
-		s, err := u.line()
-		if err != nil {
-			return err
-		}
-		i, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return u.errorf("bad memo index %q", s)
-		}
-		return u.memoPut(i)
-	case 'q': // BINPUT
-		i, err := u.u8()
-		if err != nil {
-			return err
-		}
-		return u.memoPut(int64(i))
-	case 'r': // LONG_BINPUT
-		i, err := u.u32()
+	case 'p', 'q', 'r': // PUT, BINPUT, LONG_BINPUT
+		i, err := u.memoIndex(op)
 		if err != nil {
 			return err
 		}
