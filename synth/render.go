@@ -1304,20 +1304,18 @@ func (r *Renderer) modTile(_, tile int) {
 			p += n - 1
 			continue
 		}
-		x := j.x[p*C : (p+1)*C]
-		o := j.out[q*C : (q+1)*C]
-		gb := j.gb[int(k)*2*C:]
-		g, b := gb[:C], gb[C:2*C]
-		sc, sh := j.scale[:C], j.shift[:C]
-		if j.act {
-			for c, v := range x {
-				o[c] = leaky((v*sc[c]+sh[c])*(1+g[c]) + b[c])
-			}
-		} else {
-			for c, v := range x {
-				o[c] = (v*sc[c]+sh[c])*(1+g[c]) + b[c]
-			}
+		// A run of band pixels: consecutive γ|β rows, contiguous in out.
+		n := 1
+		lim := end
+		if j.pad {
+			lim = min(end, (p/j.w+1)*j.w)
 		}
+		for p+n < lim && j.idx[p+n] == k+int32(n) {
+			n++
+		}
+		gemm.ModulateAct(j.out[q*C:(q+n)*C], j.x[p*C:(p+n)*C], j.scale[:C], j.shift[:C],
+			j.gb[int(k)*2*C:(int(k)+n)*2*C], j.act)
+		p += n - 1
 	}
 }
 

@@ -41,6 +41,45 @@ func affineGo(o, x, a, b []float32, leaky bool) {
 	}
 }
 
+// ModulateAct sets o[p·C+c] = f((x[p·C+c]·scale[c] + shift[c])·(1 + γ[c]) + β[c])
+// for the len(x)/C pixels of a channels-last map, C = len(scale), where
+// γ|β of pixel p is row p of gb (2C values: γ then β): the renderer's SPADE
+// modulation of band pixels, whose γ and β differ from pixel to pixel. f is
+// as in AffineAct, and each operation is rounded on its own, so the result
+// is bit-for-bit that of the plain Go expression. It panics on mismatched
+// lengths.
+func ModulateAct(o, x, scale, shift, gb []float32, leaky bool) {
+	C := len(scale)
+	if C == 0 || len(shift) != C || len(x)%C != 0 || len(o) < len(x) || len(gb) < 2*len(x) {
+		panic(fmt.Sprintf("gemm: ModulateAct: len(o)=%d len(x)=%d len(scale)=%d len(shift)=%d len(gb)=%d",
+			len(o), len(x), len(scale), len(shift), len(gb)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	if useAsm && C%8 == 0 {
+		modulateAsm(len(x)/C, C, &x[0], &scale[0], &shift[0], &gb[0], &o[0], leaky)
+		return
+	}
+	modulateGo(o, x, scale, shift, gb, leaky)
+}
+
+// modulateGo is the portable ModulateAct.
+func modulateGo(o, x, scale, shift, gb []float32, leaky bool) {
+	C := len(scale)
+	for p := 0; p+C <= len(x); p += C {
+		xs, os := x[p:p+C], o[p:p+C]
+		g, b := gb[2*p:2*p+C], gb[2*p+C:2*p+2*C]
+		for c, v := range xs {
+			y := (v*scale[c]+shift[c])*(1+g[c]) + b[c]
+			if leaky {
+				y = leakyRelu(y)
+			}
+			os[c] = y
+		}
+	}
+}
+
 // leakyRelu is y·0.2 for negative y (sign bit set), else y, as a product
 // with a factor chosen by the sign bit like the assembly's blend.
 func leakyRelu(y float32) float32 {

@@ -61,3 +61,55 @@ loop:
 	JLT     loop
 	VZEROUPPER
 	RET
+
+// func modulateAsm(n, c int, x, scale, shift, gb, o *float32, leaky bool)
+// n pixels of c channels (c a multiple of 8), each with its own row of 2c
+// values γ|β in gb: o = (x*scale + shift) * (1 + γ) + β, each operation
+// rounded on its own (no FMA) as in Go, then leaky as in affineAsm.
+TEXT ·modulateAsm(SB), NOSPLIT, $0-57
+	MOVQ n+0(FP), CX
+	MOVQ c+8(FP), R11
+	SHLQ $2, R11
+	MOVQ x+16(FP), SI
+	MOVQ scale+24(FP), R8
+	MOVQ shift+32(FP), R9
+	MOVQ gb+40(FP), DX
+	MOVQ o+48(FP), DI
+	MOVBLZX leaky+56(FP), R10
+	LEAQ (DX)(R11*1), R12 // β of the first pixel
+	MOVL $0x3f800000, AX
+	MOVQ AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x3e4ccccd, AX
+	MOVQ AX, X15
+	VBROADCASTSS X15, Y15
+
+mpixel:
+	XORQ BX, BX
+
+mchan:
+	VMOVUPS (SI)(BX*1), Y0
+	VMULPS  (R8)(BX*1), Y0, Y0
+	VADDPS  (R9)(BX*1), Y0, Y0
+	VMOVUPS (DX)(BX*1), Y1
+	VADDPS  Y14, Y1, Y1
+	VMULPS  Y1, Y0, Y0
+	VADDPS  (R12)(BX*1), Y0, Y0
+	TESTQ   R10, R10
+	JZ      mstore
+	VBLENDVPS Y0, Y15, Y14, Y1
+	VMULPS  Y1, Y0, Y0
+
+mstore:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, R11
+	JLT     mchan
+	ADDQ    R11, SI
+	ADDQ    R11, DI
+	LEAQ    (DX)(R11*2), DX
+	LEAQ    (R12)(R11*2), R12
+	DECQ    CX
+	JNZ     mpixel
+	VZEROUPPER
+	RET

@@ -51,6 +51,58 @@ func TestAffineActAgrees(t *testing.T) {
 	AffineAct(make([]float32, 10), make([]float32, 10), make([]float32, 4), make([]float32, 4), true)
 }
 
+// TestModulateActAgrees: the assembly and portable ModulateAct give the
+// bits of the plain expression, per-pixel γ|β rows included, for channel
+// counts the assembly takes and ones it leaves to Go.
+func TestModulateActAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 23))
+	for _, C := range []int{8, 16, 32, 256, 4, 12, 3} {
+		for _, n := range []int{1, 2, 7, 33} {
+			x := randSlice(rng, n*C)
+			sc := randSlice(rng, C)
+			sh := randSlice(rng, C)
+			gb := randSlice(rng, 2*n*C)
+			x[0] = float32(math.Copysign(0, -1))
+			sh[0], gb[C] = 0, 0
+			for _, leaky := range []bool{false, true} {
+				want := make([]float32, n*C)
+				for p := 0; p < n; p++ {
+					for c := 0; c < C; c++ {
+						y := (x[p*C+c]*sc[c]+sh[c])*(1+gb[2*p*C+c]) + gb[2*p*C+C+c]
+						if leaky && math.Signbit(float64(y)) {
+							y *= 0.2
+						}
+						want[p*C+c] = y
+					}
+				}
+				for _, asm := range []bool{true, false} {
+					got := make([]float32, n*C+1)
+					got[n*C] = 42
+					if asm {
+						ModulateAct(got, x, sc, sh, gb, leaky)
+					} else {
+						modulateGo(got, x, sc, sh, gb, leaky)
+					}
+					for i, w := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(w) {
+							t.Fatalf("C=%d n=%d leaky=%v asm=%v: element %d is %v, want %v", C, n, leaky, asm, i, got[i], w)
+						}
+					}
+					if got[n*C] != 42 {
+						t.Fatalf("C=%d n=%d: wrote past the end", C, n)
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("ModulateAct with a short gb: no panic")
+		}
+	}()
+	ModulateAct(make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8), true)
+}
+
 // TestAddTo: AddTo gives the Go loop's sums and leaves dst past len(src).
 func TestAddTo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 21))

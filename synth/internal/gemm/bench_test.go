@@ -153,3 +153,28 @@ func BenchmarkPoolFor(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkModulateAct times the SPADE modulation of 96 band pixels of 32
+// channels (each with its own γ|β row), assembly against the portable loop
+// in one run.
+func BenchmarkModulateAct(b *testing.B) {
+	const n, C = 96, 32
+	rng := rand.New(rand.NewPCG(24, 25))
+	x, o := randSlice(rng, n*C), make([]float32, n*C)
+	sc, sh, gb := randSlice(rng, C), randSlice(rng, C), randSlice(rng, 2*n*C)
+	for _, impl := range []string{"asm", "portable"} {
+		b.Run(impl, func(b *testing.B) {
+			if impl == "asm" && !useAsm {
+				b.Skip("no assembly kernel here")
+			}
+			for range b.N {
+				if impl == "asm" {
+					ModulateAct(o, x, sc, sh, gb, true)
+				} else {
+					modulateGo(o, x, sc, sh, gb, true)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*C), "ns/value")
+		})
+	}
+}

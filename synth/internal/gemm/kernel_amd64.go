@@ -31,6 +31,12 @@ func packBAsm(kc, panels int, b *float32, ldb int, dst *float32)
 //go:noescape
 func affineAsm(n, c int, x, a, b, o *float32, leaky bool)
 
+// modulateAsm is ModulateAct for n >= 1 pixels of c channels, c a positive
+// multiple of 8 (affine_amd64.s, AVX2).
+//
+//go:noescape
+func modulateAsm(n, c int, x, scale, shift, gb, o *float32, leaky bool)
+
 // addAsm is AddTo for n values, n a positive multiple of 8 (affine_amd64.s).
 //
 //go:noescape

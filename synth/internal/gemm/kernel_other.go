@@ -26,6 +26,11 @@ func affineAsm(n, c int, x, a, b, o *float32, leaky bool) {
 	panic("gemm: no assembly kernel on this architecture")
 }
 
+// modulateAsm is never called when useAsm is false.
+func modulateAsm(n, c int, x, scale, shift, gb, o *float32, leaky bool) {
+	panic("gemm: no assembly kernel on this architecture")
+}
+
 // addAsm is never called when useAsm is false.
 func addAsm(n int, dst, src *float32) {
 	panic("gemm: no assembly kernel on this architecture")
