@@ -66,26 +66,28 @@ type SegMap struct {
 // (a photo encoded from the UI waits for the frame in flight), so use one
 // Renderer per goroutine for parallel frames.
 type Renderer struct {
-	mu       sync.Mutex
-	m        *Model
-	w, h     int
-	pool     *gemm.Pool
-	ownPool  bool
-	threads  int
-	levels   []level
-	lw, lh   int
-	ids      []uint8
-	x, y     []float32 // block input/output, swapped by upsampling
-	t, d, s  []float32 // modulated input, conv_0 output, learned shortcut
-	actv     []float32 // mlp_shared activations [HW, nhidden]
-	gbuf     []float32 // γ|β rows [band pixels, 2C]
-	cls      []float32 // per-class modulation A|B [class][2C] for this frame
-	scale    []float32
-	shift    []float32
-	cols     [][]float32 // im2col scratch per worker
-	part     [][]float64 // per-worker partial sums
-	onehot   []float32   // dense path only, allocated on first use
-	colsSize int
+	mu      sync.Mutex
+	m       *Model
+	w, h    int
+	pool    *gemm.Pool
+	ownPool bool
+	threads int
+	levels  []level
+	lw, lh  int
+	ids     []uint8
+	x, y    []float32 // block input/output, swapped by upsampling
+	t, d, s []float32 // modulated input, conv_0 output, learned shortcut
+	actv    []float32 // mlp_shared activations [HW, nhidden]
+	gbuf    []float32 // γ|β rows [band pixels, 2C]
+	cls     []float32 // per-class modulation A|B [class][2C] for this frame
+	scale   []float32
+	shift   []float32
+	cols    [][]float32 // im2col scratch per worker
+	part    [][]float64 // per-worker partial sums
+	// gatherRows[worker] holds one pixel's weight-row pointers in gather.
+	gatherRows [][]*float32
+	onehot     []float32 // dense path only, allocated on first use
+	colsSize   int
 
 	// Job dispatch: the parameters live here and the functions are method
 	// values made once, so a frame allocates nothing.
@@ -255,7 +257,9 @@ func (r *Renderer) init() error {
 	}
 	r.cols = make([][]float32, r.threads)
 	r.part = make([][]float64, r.threads)
+	r.gatherRows = make([][]*float32, r.threads)
 	for i := range r.cols {
+		r.gatherRows[i] = make([]*float32, 0, 2*m.ks*m.ks)
 		r.cols[i] = make([]float32, r.colsSize)
 		r.part[i] = make([]float64, max(maxC, 16*cfg.NGF, 8*cfg.NGF))
 	}
@@ -1218,13 +1222,14 @@ func (r *Renderer) gather(lv *level, cv *Conv, list []int32, out []float32, relu
 	r.run((n+gatherTile-1)/gatherTile, r.gathFn)
 }
 
-func (r *Renderer) gatherTile(_, tile int) {
+func (r *Renderer) gatherTile(worker, tile int) {
 	j := &r.gj
 	lv := j.lv
 	w, h := lv.w, lv.h
 	rad := j.ks / 2
 	co := j.cout
 	edgeCh := j.snc - 1
+	rows := r.gatherRows[worker]
 	for i := tile * gatherTile; i < min((tile+1)*gatherTile, j.n); i++ {
 		p := i
 		if j.list != nil {
@@ -1237,8 +1242,11 @@ func (r *Renderer) gatherTile(_, tile int) {
 				continue
 			}
 		}
+		// The weight rows of the taps inside the map, in tap order (an
+		// edge pixel's edge-channel row right after its class row): one
+		// fused sum instead of a pass over acc per row.
 		y, x := p/w, p%w
-		copy(acc, j.bias)
+		rows = rows[:0]
 		for ky := 0; ky < j.ks; ky++ {
 			yy := y + ky - rad
 			if yy < 0 || yy >= h {
@@ -1251,17 +1259,13 @@ func (r *Renderer) gatherTile(_, tile int) {
 				}
 				q := yy*w + xx
 				t := ky*j.ks + kx
-				gemm.AddTo(acc, j.table[(t*j.snc+int(lv.ch[q]))*co:][:co])
+				rows = append(rows, &j.table[(t*j.snc+int(lv.ch[q]))*co:][:co][0])
 				if lv.edge != nil && lv.edge[q] {
-					gemm.AddTo(acc, j.table[(t*j.snc+edgeCh)*co:][:co])
+					rows = append(rows, &j.table[(t*j.snc+edgeCh)*co:][:co][0])
 				}
 			}
 		}
-		if j.relu {
-			for c, v := range acc {
-				acc[c] = relu(v)
-			}
-		}
+		gemm.SumRows(acc, j.bias, rows, j.relu)
 	}
 }
 

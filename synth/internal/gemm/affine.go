@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // AffineAct sets o[p·C+c] = f(x[p·C+c]·a[c] + b[c]) for the len(x)/C pixels
@@ -86,6 +87,49 @@ func leakyRelu(y float32) float32 {
 	const one, slope = 0x3f800000, 0x3e4ccccd
 	m := uint32(int32(math.Float32bits(y)) >> 31)
 	return y * math.Float32frombits(one^(m&(one^slope)))
+}
+
+// SumRows sets dst = bias + rows[0][:n] + rows[1][:n] + …, n = len(bias),
+// added in that order, then with relu clears negative values to +0: the
+// renderer's mlp_shared over a one-hot map at one pixel, a sum of one weight
+// row per kernel tap. Each rows[i] is the first value of a row of at least n
+// values; the caller guarantees that. It panics if dst is shorter than bias.
+func SumRows(dst, bias []float32, rows []*float32, relu bool) {
+	n := len(bias)
+	if len(dst) < n {
+		panic(fmt.Sprintf("gemm: SumRows: len(dst)=%d < len(bias)=%d", len(dst), n))
+	}
+	if n == 0 {
+		return
+	}
+	if useAsm && n%8 == 0 {
+		var first **float32
+		if len(rows) > 0 {
+			first = &rows[0]
+		}
+		sumRowsAsm(n, &dst[0], &bias[0], first, len(rows), relu)
+		return
+	}
+	sumRowsGo(dst, bias, rows, relu)
+}
+
+// sumRowsGo is the portable SumRows.
+func sumRowsGo(dst, bias []float32, rows []*float32, relu bool) {
+	n := len(bias)
+	acc := dst[:n]
+	copy(acc, bias)
+	for _, r := range rows {
+		row := unsafe.Slice(r, n)
+		for i, v := range row {
+			acc[i] += v
+		}
+	}
+	if relu {
+		for i, v := range acc {
+			b := math.Float32bits(v)
+			acc[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+		}
+	}
 }
 
 // AddTo adds src to dst element-wise (len(src) values; dst at least as

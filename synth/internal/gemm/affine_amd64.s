@@ -113,3 +113,43 @@ mstore:
 	JNZ     mpixel
 	VZEROUPPER
 	RET
+
+// func sumRowsAsm(n int, dst, bias *float32, rows **float32, nrows int, relu bool)
+// dst = bias + rows[0] + rows[1] + ... (n values each, n a positive multiple
+// of 8), summed in that order, then with relu negative values (sign bit
+// set) become +0.
+TEXT ·sumRowsAsm(SB), NOSPLIT, $0-41
+	MOVQ n+0(FP), CX
+	SHLQ $2, CX
+	MOVQ dst+8(FP), DI
+	MOVQ bias+16(FP), SI
+	MOVQ rows+24(FP), R8
+	MOVQ nrows+32(FP), R9
+	MOVBLZX relu+40(FP), R10
+	XORQ BX, BX
+
+schunk:
+	VMOVUPS (SI)(BX*1), Y0
+	XORQ DX, DX
+
+srow:
+	CMPQ DX, R9
+	JGE  sdone
+	MOVQ (R8)(DX*8), AX
+	VADDPS (AX)(BX*1), Y0, Y0
+	INCQ DX
+	JMP  srow
+
+sdone:
+	TESTQ R10, R10
+	JZ    sstore
+	VPSRAD $31, Y0, Y1
+	VANDNPS Y0, Y1, Y0
+
+sstore:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	CMPQ BX, CX
+	JLT  schunk
+	VZEROUPPER
+	RET

@@ -103,6 +103,56 @@ func TestModulateActAgrees(t *testing.T) {
 	ModulateAct(make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8), true)
 }
 
+// TestSumRowsAgrees: the assembly and portable SumRows give the bits of
+// bias plus the rows in order, with and without relu (negative zero → +0).
+func TestSumRowsAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(26, 27))
+	for _, n := range []int{8, 32, 128, 4, 12} {
+		for _, nrows := range []int{0, 1, 9, 18} {
+			bias := randSlice(rng, n)
+			table := randSlice(rng, nrows*n+n)
+			var rows []*float32
+			for i := 0; i < nrows; i++ {
+				rows = append(rows, &table[(i*7%(nrows+1))*n])
+			}
+			bias[0] = float32(math.Copysign(0, -1))
+			for _, relu := range []bool{false, true} {
+				want := append([]float32(nil), bias...)
+				for i := 0; i < nrows; i++ {
+					off := (i * 7 % (nrows + 1)) * n
+					for c := range want {
+						want[c] += table[off+c]
+					}
+				}
+				if relu {
+					for c, v := range want {
+						if math.Signbit(float64(v)) {
+							want[c] = 0
+						}
+					}
+				}
+				for _, asm := range []bool{true, false} {
+					got := make([]float32, n+1)
+					got[n] = 42
+					if asm {
+						SumRows(got, bias, rows, relu)
+					} else {
+						sumRowsGo(got, bias, rows, relu)
+					}
+					for c, w := range want {
+						if math.Float32bits(got[c]) != math.Float32bits(w) {
+							t.Fatalf("n=%d rows=%d relu=%v asm=%v: value %d is %v, want %v", n, nrows, relu, asm, c, got[c], w)
+						}
+					}
+					if got[n] != 42 {
+						t.Fatalf("n=%d: wrote past the end", n)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestAddTo: AddTo gives the Go loop's sums and leaves dst past len(src).
 func TestAddTo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 21))

@@ -37,6 +37,12 @@ func affineAsm(n, c int, x, a, b, o *float32, leaky bool)
 //go:noescape
 func modulateAsm(n, c int, x, scale, shift, gb, o *float32, leaky bool)
 
+// sumRowsAsm is SumRows for n values, n a positive multiple of 8 and
+// nrows >= 0 (affine_amd64.s, AVX2).
+//
+//go:noescape
+func sumRowsAsm(n int, dst, bias *float32, rows **float32, nrows int, relu bool)
+
 // addAsm is AddTo for n values, n a positive multiple of 8 (affine_amd64.s).
 //
 //go:noescape

@@ -31,6 +31,11 @@ func modulateAsm(n, c int, x, scale, shift, gb, o *float32, leaky bool) {
 	panic("gemm: no assembly kernel on this architecture")
 }
 
+// sumRowsAsm is never called when useAsm is false.
+func sumRowsAsm(n int, dst, bias *float32, rows **float32, nrows int, relu bool) {
+	panic("gemm: no assembly kernel on this architecture")
+}
+
 // addAsm is never called when useAsm is false.
 func addAsm(n int, dst, src *float32) {
 	panic("gemm: no assembly kernel on this architecture")
