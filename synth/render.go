@@ -1292,14 +1292,15 @@ func (r *Renderer) modTile(_, tile int) {
 			q += 2*(p/j.w) + j.w + 3 // (y+1)·(w+2) + x+1
 		}
 		k := j.idx[p]
+		// Pixels are taken in runs that are contiguous in out (so within
+		// one row when it is padded): a run of one class's constants, or of
+		// band pixels with consecutive γ|β rows.
+		lim := end
+		if j.pad {
+			lim = min(end, (p/j.w+1)*j.w)
+		}
+		n := 1
 		if k < 0 {
-			// A run of pixels with one class's constants, contiguous in
-			// out (so within one row when it is padded).
-			n := 1
-			lim := end
-			if j.pad {
-				lim = min(end, (p/j.w+1)*j.w)
-			}
 			for p+n < lim && j.idx[p+n] == k {
 				n++
 			}
@@ -1307,12 +1308,6 @@ func (r *Renderer) modTile(_, tile int) {
 			gemm.AffineAct(j.out[q*C:(q+n)*C], j.x[p*C:(p+n)*C], ab[:C], ab[C:2*C], j.act)
 			p += n - 1
 			continue
-		}
-		// A run of band pixels: consecutive γ|β rows, contiguous in out.
-		n := 1
-		lim := end
-		if j.pad {
-			lim = min(end, (p/j.w+1)*j.w)
 		}
 		for p+n < lim && j.idx[p+n] == k+int32(n) {
 			n++
