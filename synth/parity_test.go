@@ -2,35 +2,77 @@ package synth
 
 import (
 	"context"
+	"encoding/json"
 	"image"
 	"math"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"spadework/synth/internal/safetensors"
 )
 
+// A parity fixture (train/fixtures.py writes them all):
+//
+//	testdata/fixture_<x>.safetensors   the model; fixture c instead is
+//	                                   testdata/fixture_c.pth, imported with the
+//	                                   options in the ref file's metadata "import"
+//	testdata/fixture_<x>_labels.png    the label map (dataset ids, 8-bit gray)
+//	testdata/fixture_<x>_out.png       PyTorch's whole tanh output x, 16-bit RGB:
+//	                                   round((x + 1) / 2 * 65535)
+//	testdata/fixture_<x>_ref.safetensors  z, mu, logvar, ... and every block's
+//	                                   output at the sampled positions of samplePositions
 type fixture struct {
-	m   *Model
-	ref *safetensors.File
+	name    string
+	m       *Model
+	ref     *safetensors.File
+	trace   map[string][3]int // metadata trace_shapes: each block's [C, H, W]
+	enc     map[string][3]int // enc_shapes: each encoder layer's (fixture a)
+	samples int               // trace_samples
 }
 
 func loadFixture(t testing.TB, name string) fixture {
 	t.Helper()
-	m, err := Load("testdata/fixture_" + name + ".safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "testdata/fixture_" + name + "_ref.safetensors"
+	base := "testdata/fixture_" + name
+	path := base + "_ref.safetensors"
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := safetensors.Read(bytesReader(data), int64(len(data)), path)
+	ref, err := safetensors.Read(bytesReader(data), int64(len(data)), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{m, f}
+	f := fixture{name: name, ref: ref}
+	for k, m := range map[string]*map[string][3]int{"trace_shapes": &f.trace, "enc_shapes": &f.enc} {
+		if js, ok := ref.Metadata[k]; ok {
+			if err := json.Unmarshal([]byte(js), m); err != nil {
+				t.Fatalf("%s: %s: %v", path, k, err)
+			}
+		}
+	}
+	if len(f.trace) == 0 {
+		t.Fatalf("%s: no trace_shapes", path)
+	}
+	if f.samples, err = strconv.Atoi(ref.Metadata["trace_samples"]); err != nil || f.samples <= 0 {
+		t.Fatalf("%s: trace_samples %q", path, ref.Metadata["trace_samples"])
+	}
+	if js, ok := ref.Metadata["import"]; ok {
+		var o ImportOptions
+		if err := json.Unmarshal([]byte(js), &o); err != nil {
+			t.Fatalf("%s: import: %v", path, err)
+		}
+		o.NetG = base + ".pth"
+		o.Out = filepath.Join(t.TempDir(), "fixture_"+name+".safetensors")
+		f.m, err = Import(o)
+	} else {
+		f.m, err = Load(base + ".safetensors")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
@@ -42,27 +84,102 @@ func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
 	return x
 }
 
-// segOf maps a reference id map to channels.
-func (f fixture) segOf(t testing.TB, ids *safetensors.Tensor) SegMap {
-	h, w := ids.Shape[0], ids.Shape[1]
-	s := SegMap{W: w, H: h, Channel: make([]int32, w*h)}
-	for i, v := range ids.Data {
-		c, ok := f.m.Channel(int(v))
-		if !ok {
-			t.Fatalf("fixture id %v unknown", v)
+// labels reads testdata/fixture_<x>_<name>.png, a label map of ids.
+func (f fixture) labels(t testing.TB, name string) *image.Paletted {
+	t.Helper()
+	img := readPNG(t, "testdata/fixture_"+f.name+"_"+name+".png")
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("fixture %s: %s.png is %T, want 8-bit gray", f.name, name, img)
+	}
+	b := g.Bounds()
+	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), nil)
+	for y := 0; y < b.Dy(); y++ {
+		copy(p.Pix[y*p.Stride:y*p.Stride+b.Dx()], g.Pix[y*g.Stride:])
+	}
+	return p
+}
+
+// out reads PyTorch's whole tanh output, [3, H, W] CHW, from
+// testdata/fixture_<x>_out.png: each value within 1/65535 of torch's.
+func (f fixture) out(t testing.TB) []float32 {
+	t.Helper()
+	img := readPNG(t, "testdata/fixture_"+f.name+"_out.png")
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	x := make([]float32, 3*w*h)
+	for y := 0; y < h; y++ {
+		for i := 0; i < w; i++ {
+			r, g, bl, _ := img.At(b.Min.X+i, b.Min.Y+y).RGBA()
+			for c, v := range []uint32{r, g, bl} {
+				x[c*w*h+y*w+i] = float32(float64(v)/65535*2 - 1)
+			}
 		}
-		s.Channel[i] = int32(c)
+	}
+	return x
+}
+
+// segOf maps a label map of ids to channels.
+func (f fixture) segOf(t testing.TB, ids *image.Paletted) SegMap {
+	b := ids.Bounds()
+	w, h := b.Dx(), b.Dy()
+	s := SegMap{W: w, H: h, Channel: make([]int32, w*h)}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := ids.Pix[y*ids.Stride+x]
+			c, ok := f.m.Channel(int(v))
+			if !ok {
+				t.Fatalf("fixture id %v unknown", v)
+			}
+			s.Channel[y*w+x] = int32(c)
+		}
 	}
 	return s
 }
 
-func palettedOf(ids *safetensors.Tensor) *image.Paletted {
-	h, w := ids.Shape[0], ids.Shape[1]
-	p := image.NewPaletted(image.Rect(0, 0, w, h), nil)
-	for i, v := range ids.Data {
-		p.Pix[i] = uint8(v)
+// splitmix64 is SplitMix64's output function (Java's SplittableRandom).
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// samplePositions are the flat indices at which train/fixtures.py stores a
+// trace of n values: all of them when n <= samples, else splitmix64(k) mod n
+// for k = 0..samples-1.
+func samplePositions(n, samples int) []int {
+	p := make([]int, 0, min(n, samples))
+	if n <= samples {
+		for i := 0; i < n; i++ {
+			p = append(p, i)
+		}
+		return p
+	}
+	for k := 0; k < samples; k++ {
+		p = append(p, int(splitmix64(uint64(k))%uint64(n)))
 	}
 	return p
+}
+
+// traceError compares a block output chw ([c, h, w]) with the reference
+// values stored under key for a block of shape want (as the metadata
+// records it) and returns the largest absolute difference.
+func (f fixture) traceError(t testing.TB, key string, want [3]int, c, h, w int, chw []float32) float64 {
+	t.Helper()
+	if want != [3]int{c, h, w} || len(chw) != c*h*w {
+		t.Fatalf("fixture %s: %s is %dx%dx%d (%d values), reference %v", f.name, key, c, h, w, len(chw), want)
+	}
+	ref := f.tensor(t, key)
+	pos := samplePositions(c*h*w, f.samples)
+	if len(ref.Data) != len(pos) {
+		t.Fatalf("fixture %s: %s holds %d values, want %d", f.name, key, len(ref.Data), len(pos))
+	}
+	e := 0.0
+	for k, p := range pos {
+		e = max(e, math.Abs(float64(ref.Data[k])-float64(chw[p])))
+	}
+	return e
 }
 
 func maxAbs(a, b []float32) float64 {
@@ -75,29 +192,29 @@ func maxAbs(a, b []float32) float64 {
 
 const parityTol = 1e-3
 
-// refImage is the reference's tensor2im of a [3, H, W] tanh output, as
-// train/fixtures.py computes it in float32: ((x + 1) / 2 * 255), clipped,
-// truncated; HWC. The fixtures store trace.out as F32, so this is exact.
-func refImage(out *safetensors.Tensor) []uint8 {
-	c, h, w := out.Shape[0], out.Shape[1], out.Shape[2]
-	img := make([]uint8, h*w*c)
+// refImage is the reference's tensor2im of a [3, H, W] tanh output,
+// computed in float32 like train/fixtures.py: ((x + 1) / 2 * 255), clipped,
+// truncated; HWC. From the 16-bit output PNG (1/65535 from torch's value)
+// a value can land on the other side of an integer only within 0.002 of it.
+func refImage(out []float32, h, w int) []uint8 {
+	img := make([]uint8, h*w*3)
 	for p := 0; p < h*w; p++ {
-		for k := 0; k < c; k++ {
-			v := float32(float32(out.Data[k*h*w+p]+1)/2) * 255
-			img[p*c+k] = uint8(min(max(v, 0), 255))
+		for k := 0; k < 3; k++ {
+			v := float32(float32(out[k*h*w+p]+1)/2) * 255
+			img[p*3+k] = uint8(min(max(v, 0), 255))
 		}
 	}
 	return img
 }
 
-// encoderTracesNotStored are the encoder layers whose outputs the fixture
-// leaves out (128x128 and 64x64; the later layers and mu/logvar check them).
-var encoderTracesNotStored = map[string]bool{"layer1": true, "layer2": true}
-
+// TestParity runs each fixture's generator (dense and band paths) and
+// checks every block's output against PyTorch's at the stored positions and
+// the whole tanh output, within parityTol.
 func TestParity(t *testing.T) {
 	for _, name := range []string{"a", "b", "c"} {
+		f := loadFixture(t, name)
+		wantOut := f.out(t)
 		for _, dense := range []bool{true, false} {
-			f := loadFixture(t, name)
 			w, h := f.m.Size()
 			r, err := NewRenderer(f.m, w, h, 2)
 			if err != nil {
@@ -107,28 +224,37 @@ func TestParity(t *testing.T) {
 			if f.m.cfg.UseVAE {
 				z = f.tensor(t, "z").Data
 			}
-			seg := f.segOf(t, f.tensor(t, "labels"))
-			worst := 0.0
-			seen := 0
+			seg := f.segOf(t, f.labels(t, "labels"))
+			worst, outErr := 0.0, 0.0
+			var seen []string
 			out, err := r.Forward(context.Background(), seg, z, dense, func(name string, c, h, w int, chw []float32) {
-				ref := f.tensor(t, "trace."+name)
-				if len(ref.Data) != len(chw) || ref.Shape[0] != c || ref.Shape[1] != h || ref.Shape[2] != w {
-					t.Fatalf("%s: trace %s shape %v, got %dx%dx%d", name, name, ref.Shape, c, h, w)
+				var e float64
+				if name == "out" {
+					if c*h*w != len(wantOut) {
+						t.Fatalf("fixture %s: output %dx%dx%d, reference %d values", f.name, c, h, w, len(wantOut))
+					}
+					e = maxAbs(wantOut, chw)
+					outErr = e
+				} else {
+					e = f.traceError(t, "trace."+name, f.trace[name], c, h, w, chw)
+					worst = max(worst, e)
 				}
-				e := maxAbs(ref.Data, chw)
-				worst = max(worst, e)
-				seen++
+				seen = append(seen, name)
 				if e > parityTol {
-					t.Errorf("fixture %s dense=%v: %s max abs error %.3g", f.m.ID(), dense, name, e)
+					t.Errorf("fixture %s dense=%v: %s max abs error %.3g", f.name, dense, name, e)
 				}
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e := maxAbs(f.tensor(t, "trace.out").Data, out); e > parityTol {
+			if len(seen) != len(f.trace) {
+				t.Errorf("fixture %s: traced %v, the reference has %d blocks", f.name, seen, len(f.trace))
+			}
+			if e := maxAbs(wantOut, out); e > parityTol {
 				t.Errorf("fixture %s: output max abs error %.3g", name, e)
 			}
-			t.Logf("fixture %s dense=%v: %d traces, max abs error %.2e", name, dense, seen, worst)
+			t.Logf("fixture %s dense=%v: %d traces, max abs error %.2e at the sampled positions, whole output %.2e",
+				name, dense, len(seen), worst, outErr)
 			r.Close()
 		}
 	}
@@ -150,10 +276,10 @@ func TestParityRender(t *testing.T) {
 			z = f.tensor(t, "z").Data
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		if err := r.Render(context.Background(), palettedOf(f.tensor(t, "labels")), z, dst); err != nil {
+		if err := r.Render(context.Background(), f.labels(t, "labels"), z, dst); err != nil {
 			t.Fatal(err)
 		}
-		ref := refImage(f.tensor(t, "trace.out"))
+		ref := refImage(f.out(t), h, w)
 		off := 0
 		for p := 0; p < w*h; p++ {
 			for c := 0; c < 3; c++ {
@@ -170,29 +296,55 @@ func TestParityRender(t *testing.T) {
 			t.Errorf("fixture %s: %d of %d values off by one", name, off, w*h*3)
 		}
 		t.Logf("fixture %s: %d of %d 8-bit values differ by 1", name, off, w*h*3)
-		// A label map of another size is resized like PIL NEAREST.
-		if small, ok := f.ref.Get("labels_small"); ok {
-			if err := r.loadLabels(palettedOf(small)); err != nil {
-				t.Fatal(err)
-			}
-			r.prepareLevels(false)
-			if err := r.forward(context.Background(), z, false, nil); err != nil {
-				t.Fatal(err)
-			}
-			want := f.tensor(t, "trace_small.out").Data
-			hw := w * h
-			e := 0.0
-			for p := 0; p < hw; p++ {
-				for c := 0; c < 3; c++ {
-					e = max(e, math.Abs(math.Tanh(float64(r.d[p*3+c]))-float64(want[c*hw+p])))
-				}
-			}
-			t.Logf("fixture %s: resized label map, max abs error %.2e", name, e)
-			if e > parityTol {
-				t.Errorf("fixture %s: resized label map max abs error %.3g", name, e)
+		r.Close()
+	}
+}
+
+// TestParityResizedLabels: a label map of another size is resized like PIL
+// NEAREST. The engine's output for the small map must be the output for
+// PIL's resize of it (fixture_a_labels_small_nearest.png), and PyTorch's on
+// that resize at the stored positions.
+func TestParityResizedLabels(t *testing.T) {
+	f := loadFixture(t, "a")
+	w, h := f.m.Size()
+	r, err := NewRenderer(f.m, w, h, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	z := f.tensor(t, "z").Data
+	tanhOf := func(labels *image.Paletted) []float32 {
+		if err := r.loadLabels(labels); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.prepareLevels(false); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.forward(context.Background(), z, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		hw := w * h
+		out := make([]float32, 3*hw) // CHW
+		for p := 0; p < hw; p++ {
+			for c := 0; c < 3; c++ {
+				out[c*hw+p] = float32(math.Tanh(float64(r.d[p*3+c])))
 			}
 		}
-		r.Close()
+		return out
+	}
+	small := f.labels(t, "labels_small")
+	if b := small.Bounds(); b.Dx() == w && b.Dy() == h {
+		t.Fatalf("labels_small is %v, the render size", b)
+	}
+	got := tanhOf(small)
+	resized := tanhOf(f.labels(t, "labels_small_nearest"))
+	if e := maxAbs(got, resized); e > 1e-6 {
+		t.Errorf("labels %v resized differ from PIL NEAREST's resize: max abs difference %.3g", small.Bounds().Size(), e)
+	}
+	e := f.traceError(t, "trace_small.out", f.trace["out"], 3, h, w, got)
+	t.Logf("resized label map: max abs error %.2e", e)
+	if e > parityTol {
+		t.Errorf("resized label map max abs error %.3g", e)
 	}
 }
 
@@ -225,27 +377,15 @@ func TestParityEncoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	ph := f.tensor(t, "photo")
-	ih, iw := ph.Shape[0], ph.Shape[1]
-	img := image.NewRGBA(image.Rect(0, 0, iw, ih))
-	for p := 0; p < iw*ih; p++ {
-		for c := 0; c < 3; c++ {
-			img.Pix[4*p+c] = uint8(ph.Data[3*p+c])
-		}
-		img.Pix[4*p+3] = 255
+	img := readPNG(t, "testdata/fixture_a_photo.png")
+	if b := img.Bounds(); b.Dx() == 256 && b.Dy() == 256 {
+		t.Fatal("the photo should need resizing")
 	}
 	worst := 0.0
 	seen := 0
 	mu, logvar, err := r.encode(context.Background(), img, func(name string, c, h, w int, chw []float32) {
-		if encoderTracesNotStored[name] {
-			return
-		}
-		ref := f.tensor(t, "enc."+name)
-		if len(ref.Data) != len(chw) || ref.Shape[0] != c || ref.Shape[1] != h || ref.Shape[2] != w {
-			t.Fatalf("encoder %s: trace shape %v, got %dx%dx%d", name, ref.Shape, c, h, w)
-		}
 		seen++
-		e := maxAbs(ref.Data, chw)
+		e := f.traceError(t, "enc."+name, f.enc[name], c, h, w, chw)
 		worst = max(worst, e)
 		if e > parityTol {
 			t.Errorf("encoder %s: max abs error %.3g", name, e)
@@ -254,8 +394,8 @@ func TestParityEncoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seen != 3 {
-		t.Errorf("encoder: %d layer traces checked, want 3 (layer3..layer5)", seen)
+	if seen != len(f.enc) || seen < 5 {
+		t.Errorf("encoder: %d layer traces checked, the reference has %d", seen, len(f.enc))
 	}
 	em, ev := maxAbs(f.tensor(t, "mu").Data, mu), maxAbs(f.tensor(t, "logvar").Data, logvar)
 	t.Logf("encoder: %d layers max abs error %.2e, mu %.2e, logvar %.2e", seen, worst, em, ev)

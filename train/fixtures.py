@@ -6,27 +6,46 @@ weights, runs a few train-mode passes so batch-norm running statistics and the
 spectral-norm vectors u, v are not trivial, switches to eval() and then writes
 
   fixture_<x>.safetensors      the model in the native format (spectral norm folded,
-                               weights rounded to F16 and stored as F16)
-  fixture_<x>_ref.safetensors  inputs and reference outputs:
-      labels      [H, W] dataset ids at the render size
+                               weights rounded to F16 and stored as F16); fixture c
+                               instead is a PyTorch checkpoint, fixture_c.pth, that
+                               the Go tests import (see below)
+  fixture_<x>_labels.png       the label map: dataset ids at the render size (8-bit gray)
+  fixture_<x>_out.png          the generator's whole tanh output x as a 16-bit RGB PNG,
+                               round((x + 1) / 2 * 65535): within 1/65535 (1.5e-5) of
+                               torch's float32 value, 1.5% of the Go tests' parity
+                               tolerance (1e-3)
+  fixture_<x>_ref.safetensors  the other inputs and reference values (F32):
       z           [z_dim] (VAE configs)
-      trace.<blk> [C, h, w] every block's output (spade.py's trace hook), trace.out the tanh image
-                  (F32: the Go tests derive tensor2im's 8-bit image from it exactly)
+      trace.<blk> every block's output (spade.py's trace hook) at sampled positions:
+                  with N = C*H*W values, all of them when N <= 256, else the 256
+                  flat CHW indices splitmix64(k) mod N, k = 0..255 (SplitMix64 as
+                  in Java's SplittableRandom: add 0x9e3779b97f4a7c15, then the two
+                  xor-shift-multiply rounds and a final xor-shift). Metadata
+                  `trace_shapes` holds every block's [C, H, W] ("out" included),
+                  `trace_samples` 256.
     fixture a also holds
-      labels_small [h', w'] ids at another size, with trace_small.out its output after PIL NEAREST
-      photo       [h, w, 3] 0..255, mu / logvar and the enc.layer<i> traces of the style encoder
-                  from layer 3 on (layers 1 and 2, at 128x128 and 64x64, are not stored)
+      trace_small.out  the output for fixture_a_labels_small.png (ids at another size,
+                  resized like PIL NEAREST: fixture_a_labels_small_nearest.png), sampled
+      mu, logvar  the style encoder's outputs for fixture_a_photo.png (8-bit RGB, 40x30),
+                  and enc.layer<i> every encoder layer's output, sampled like the
+                  traces (metadata `enc_shapes`)
       spectral.{weight_orig,u,v,weight} one conv's spectral-norm state and torch's eval weight
 
-The reference outputs are computed by plain (non-spectral) copies of the networks
-loaded with exactly the rounded, folded weights stored in the model file, so the Go
-engine and PyTorch see identical parameters.
+Fixtures a and b: the reference outputs are computed by plain (non-spectral) copies
+of the networks loaded with exactly the rounded, folded weights stored in the model
+file, so the Go engine and PyTorch see identical parameters.
+
+Fixture c (the 'most' upsampling, which needs ngf 2: 32 channels in the deep layers)
+is a checkpoint in the official layout, fixture_c.pth: the cityscapes preset with the
+overrides the ref file's metadata `import` lists (synth.ImportOptions field names),
+float16, its parameters stored as strided views of one vector like the importer
+fixtures of train/make_pth_fixtures.py: 38 KB, where a 'most' model in the native
+format takes 180 KB. Its reference outputs are torch's own spectral-norm generator in
+eval mode, loaded from that file; the Go side sees the same parameters up to the
+importer's spectral-norm fold (which TestImport checks to 2e-6, relative).
 
 The files are committed, so they are kept small: ngf 1 (2 where 'most' needs it),
-nhidden 4 or 2, the smallest crop each configuration allows. Small integers (ids,
-8-bit pixels) are stored as F16, which holds them exactly, and so is trace_small.out:
-a tanh output, which F16 rounds by at most 2^-12 = 2.4e-4, a quarter of the Go tests'
-parity tolerance (1e-3). Every other reference value is F32.
+nhidden 1 or 2, the smallest crop each configuration allows, sampled traces.
 
     /usr/bin/python3 train/fixtures.py [--out synth/testdata]
 """
@@ -38,6 +57,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 import numpy as np
 import torch
@@ -45,7 +65,30 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_pth_fixtures as pthfix  # noqa: E402
 import spade  # noqa: E402
+
+SAMPLES = 256
+MASK = (1 << 64) - 1
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def positions(n):
+    """The flat indices a trace of n values is checked at (the Go tests derive the same)."""
+    if n <= SAMPLES:
+        return list(range(n))
+    return [splitmix64(k) % n for k in range(SAMPLES)]
+
+
+def sampled(t):
+    flat = t.detach().reshape(-1).numpy()
+    return flat[positions(flat.size)]
 
 
 def write_safetensors(path, tensors, meta, fp16_names=()):
@@ -70,6 +113,45 @@ def write_safetensors(path, tensors, meta, fp16_names=()):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+def write_png16(path, chw):
+    """A [3, H, W] tanh output in [-1, 1] as a 16-bit RGB PNG (PIL writes 16-bit
+    gray only): round((x + 1) / 2 * 65535), rows filtered like libpng's default
+    heuristic (the filter with the smallest sum of absolute bytes)."""
+    q = np.round((np.clip(chw, -1, 1) + 1) / 2 * 65535).astype(">u2")
+    c, h, w = q.shape
+    raw = np.ascontiguousarray(q.transpose(1, 2, 0)).view(np.uint8).reshape(h, w * c * 2).astype(np.int32)
+    bpp = c * 2
+    prev = np.zeros(raw.shape[1], np.int32)
+    rows = []
+    for y in range(h):
+        r = raw[y]
+        left = np.concatenate([np.zeros(bpp, np.int32), r[:-bpp]])
+        upleft = np.concatenate([np.zeros(bpp, np.int32), prev[:-bpp]])
+        p = left + prev - upleft
+        pa, pb, pc = np.abs(p - left), np.abs(p - prev), np.abs(p - upleft)
+        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+        cands = [(r - f) % 256 for f in (0, left, prev, (left + prev) // 2, paeth)]
+        cost = [np.minimum(x, 256 - x).sum() for x in cands]
+        best = int(np.argmin(cost))
+        rows.append(bytes([best]) + cands[best].astype(np.uint8).tobytes())
+        prev = r
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(b"".join(rows), 9)))
+        f.write(chunk(b"IEND", b""))
+    back = np.asarray(Image.open(path))  # PIL reads 16-bit RGB back as 8-bit: check the high bytes
+    assert (back == (q.transpose(1, 2, 0) >> 8)).all(), path
+
+
+def write_png8(path, a):
+    Image.fromarray(a.astype(np.uint8)).save(path, optimize=True)
 
 
 def get_edges(t):
@@ -158,17 +240,15 @@ def randomize(net, gen):
                 p.mul_(1.5)
 
 
-def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv, encoder=False, small=None):
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
+def render_size(cfg):
     sw, sh = cfg.latent_size()
     n = {"normal": 5, "more": 6, "most": 7}[cfg.num_upsampling_layers]
-    H, W = sh * 2 ** n, sw * 2 ** n
-    G = spade.SPADEGenerator(cfg)
-    randomize(G, gen)
-    E = encoder_for(cfg) if encoder else None
-    # Train-mode passes: running stats and u, v move away from their initial values.
+    return sh * 2 ** n, sw * 2 ** n
+
+
+def settle(G, cfg, ids, table, gen, rng, E=None):
+    """Train-mode passes: running stats and u, v move away from their initial values."""
+    H, W = render_size(cfg)
     G.train()
     for _ in range(4):
         # Batches of two: batch norm's training statistics need more than one value
@@ -182,6 +262,35 @@ def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv, encoder=F
     G.eval()
     if E is not None:
         E.eval()
+
+
+def write_ref(out, name, cfg, lab, trace, ref, meta=None):
+    """The label map and output PNGs and the ref file (sampled traces)."""
+    shapes = {}
+    for k, v in trace.items():
+        if k == "out":
+            write_png16(os.path.join(out, "fixture_%s_out.png" % name), v[0].numpy())
+            print(name, "output in [%.3f, %.3f], %.1f%% beyond +-0.99" % (
+                v.min().item(), v.max().item(), 100 * (v.abs() > 0.99).float().mean().item()))
+        else:
+            ref["trace." + k] = sampled(v[0])
+        shapes[k] = list(v.shape[1:])
+    write_png8(os.path.join(out, "fixture_%s_labels.png" % name), lab)
+    m = {"config": json.dumps(dataclasses.asdict(cfg)), "trace_shapes": json.dumps(shapes),
+         "trace_samples": str(SAMPLES)}
+    m.update(meta or {})
+    write_safetensors(os.path.join(out, "fixture_%s_ref.safetensors" % name), ref, m)
+
+
+def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv=None, encoder=False, small=None):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    H, W = render_size(cfg)
+    G = spade.SPADEGenerator(cfg)
+    randomize(G, gen)
+    E = encoder_for(cfg) if encoder else None
+    settle(G, cfg, ids, table, gen, rng, E)
     lab = painting(H, W, ids, rng)
     seg = semantics(lab, cfg, table)
     z = torch.randn(1, cfg.z_dim, generator=gen) if cfg.use_vae else None
@@ -194,16 +303,12 @@ def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv, encoder=F
     G2.load_state_dict(sdG)
     G2.eval()
     model = {"netG." + k: v.numpy() for k, v in sdG.items()}
-    ref = {"labels": lab.astype(np.float32)}
+    ref = {}
     trace = {}
     with torch.no_grad():
         G2(seg, z, trace=trace)
-    spectral_ref = {}
-    with torch.no_grad():
         unfolded = G(seg, z)
     print(name, "spectral vs folded+rounded max diff %.2e" % (unfolded - trace["out"]).abs().max().item())
-    for k, v in trace.items():
-        ref["trace." + k] = v[0].numpy()
     if z is not None:
         ref["z"] = z[0].numpy()
     if small is not None:
@@ -213,36 +318,38 @@ def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv, encoder=F
         t2 = {}
         with torch.no_grad():
             G2(semantics(big, cfg, table), z, trace=t2)
-        ref["labels_small"] = ls.astype(np.float32)
-        ref["trace_small.out"] = t2["out"][0].numpy()
-    # A small conv (the Go test folds it and compares with torch's eval weight).
-    conv = G.get_submodule(spectral_conv)
-    spectral_ref = {
-        "spectral.weight_orig": conv.weight_orig.detach().numpy(),
-        "spectral.u": conv.weight_u.detach().numpy(),
-        "spectral.v": conv.weight_v.detach().numpy(),
-        "spectral.weight": conv.weight.detach().numpy(),
-    }
-    ref.update(spectral_ref)
+        write_png8(os.path.join(out, "fixture_%s_labels_small.png" % name), ls)
+        write_png8(os.path.join(out, "fixture_%s_labels_small_nearest.png" % name), big)
+        ref["trace_small.out"] = sampled(t2["out"][0])
+    if spectral_conv is not None:
+        # A small conv (the Go test folds it and compares with torch's eval weight).
+        conv = G.get_submodule(spectral_conv)
+        ref.update({
+            "spectral.weight_orig": conv.weight_orig.detach().numpy(),
+            "spectral.u": conv.weight_u.detach().numpy(),
+            "spectral.v": conv.weight_v.detach().numpy(),
+            "spectral.weight": conv.weight.detach().numpy(),
+        })
+    enc_shapes = {}
     if E is not None:
         sdE = rounded(fold(E))
         E2 = encoder_for(plain_cfg(cfg))
         E2.load_state_dict(sdE)
         E2.eval()
         model.update({"netE." + k: v.numpy() for k, v in sdE.items()})
-        yy, xx = np.mgrid[0:48, 0:64]
-        photo = np.stack([128 + 100 * np.sin(xx / 9.0 + c) * np.cos(yy / 7.0 - c) for c in range(3)], -1)
+        yy, xx = np.mgrid[0:30, 0:40]
+        photo = np.stack([128 + 100 * np.sin(xx / 4.5 + c) * np.cos(yy / 3.5 - c) for c in range(3)], -1)
         photo = (photo + rng.normal(0, 12, photo.shape)).clip(0, 255).round()
         x = torch.from_numpy(photo.astype(np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
         et = {}
         with torch.no_grad():
             mu, logvar = E2(x, trace=et)
-        ref["photo"] = photo.astype(np.float32)
+        write_png8(os.path.join(out, "fixture_%s_photo.png" % name), photo)
         ref["mu"] = mu[0].numpy()
         ref["logvar"] = logvar[0].numpy()
         for k, v in et.items():
-            if k not in ("layer1", "layer2"):  # 128x128 and 64x64: the later layers and mu/logvar check them
-                ref["enc." + k] = v[0].numpy()
+            ref["enc." + k] = sampled(v[0])
+            enc_shapes[k] = list(v.shape[1:])
     # Style presets: two rows, so the loader's styles path is exercised.
     if cfg.use_vae:
         model["styles"] = torch.randn(2, cfg.z_dim, generator=gen).numpy()
@@ -260,11 +367,38 @@ def make(name, cfg, ids, table, seed, out, labels_meta, spectral_conv, encoder=F
         meta["style_names"] = json.dumps(["first", "second"])
     write_safetensors(os.path.join(out, "fixture_%s.safetensors" % name), model, meta,
                       fp16_names=set(model))
-    f16 = {"labels", "labels_small", "photo", "trace_small.out"}
-    write_safetensors(os.path.join(out, "fixture_%s_ref.safetensors" % name), ref,
-                      {"config": json.dumps(dataclasses.asdict(cfg))}, fp16_names=f16)
+    write_ref(out, name, cfg, lab, trace, ref, {"enc_shapes": json.dumps(enc_shapes)} if enc_shapes else None)
     print(name, "%dx%d" % (W, H), "weights", sum(v.size for v in model.values()),
           "ref values", sum(v.size for v in ref.values()))
+
+
+def make_imported(name, preset, overrides, ids, seed, out):
+    """A fixture whose model is an official-layout checkpoint (fixture_<name>.pth,
+    float16) that the Go tests import with the same options."""
+    over = {"ngf": overrides["NGF"], "nhidden": overrides["NHidden"],
+            "num_upsampling_layers": overrides["NumUpsampling"], "crop_size": overrides["Crop"],
+            "aspect_ratio": overrides["Aspect"], "norm_G": overrides["NormG"]}
+    kw = dict(pthfix.PRESETS[preset])
+    kw.update(over)
+    cfg = spade.Config(**kw)
+    table = {i: i for i in range(cfg.label_nc)}  # cityscapes: labelIds are channels
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    G = spade.SPADEGenerator(cfg)
+    s, views = pthfix.share(G, gen, pthfix.SCALE, True)
+    settle(G, cfg, ids, table, gen, rng)
+    pthfix.round_half(G, views)
+    path = os.path.join(out, "fixture_%s.pth" % name)
+    pthfix.save(pthfix.packed(G.state_dict(), torch.float16, s, views), path)
+    G = pthfix.load_back(path, spade.SPADEGenerator(cfg))
+    H, W = render_size(cfg)
+    lab = painting(H, W, ids, rng)
+    trace = {}
+    with torch.no_grad():
+        G(semantics(lab, cfg, table), None, trace=trace)
+    write_ref(out, name, cfg, lab, trace, {}, {"import": json.dumps(dict(overrides, Preset=preset))})
+    print(name, "%dx%d" % (W, H), "imported from", os.path.basename(path))
 
 
 def labels_meta(set_name, table, names, unlabeled):
@@ -282,34 +416,34 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     names = ["sky", "mountain", "field", "tree", "sea"]
+    for old in ("fixture_c.safetensors",):
+        if os.path.exists(os.path.join(args.out, old)):
+            os.remove(os.path.join(args.out, old))
 
     # (a) VAE, spectral batch norm 3x3, 'normal' (64x64), siftflow-style ids: 1..5 -> 0..4,
     # 0 -> don't care; with the style encoder and a label map of another size.
     ta = {0: 5, 1: 0, 2: 1, 3: 2, 4: 3, 5: 4}
-    ca = spade.Config(label_nc=5, contain_dontcare_label=True, no_instance=True, ngf=1, nhidden=4,
+    ca = spade.Config(label_nc=5, contain_dontcare_label=True, no_instance=True, ngf=1, nhidden=2,
                       norm_G="spectralspadebatch3x3", norm_E="spectralinstance",
-                      num_upsampling_layers="normal", crop_size=64, use_vae=True, z_dim=16)
+                      num_upsampling_layers="normal", crop_size=64, use_vae=True, z_dim=4)
     make("a", ca, [1, 2, 3, 4, 5, 0], ta, 1, args.out, labels_meta("fixture", ta, names, 0),
          "up_1.conv_0", encoder=True, small=(48, 40))
 
     # (b) no VAE, spectral instance norm 5x5, instance edges, 'more', aspect ratio 2
     # (crop 128: 128x64 from a 2x1 first feature map); coco-style ids.
     tb = {10: 0, 11: 1, 12: 2, 13: 3, 14: 4, 255: 5}
-    cb = spade.Config(label_nc=5, contain_dontcare_label=True, no_instance=False, ngf=1, nhidden=2,
+    cb = spade.Config(label_nc=5, contain_dontcare_label=True, no_instance=False, ngf=1, nhidden=1,
                       norm_G="spectralspadeinstance5x5", num_upsampling_layers="more",
                       crop_size=128, aspect_ratio=2.0, use_vae=False, z_dim=16)
-    make("b", cb, [10, 11, 12, 13, 14, 255], tb, 2, args.out, labels_meta("fixture", tb, names, 255),
-         "up_1.conv_0")
+    make("b", cb, [10, 11, 12, 13, 14, 255], tb, 2, args.out, labels_meta("fixture", tb, names, 255))
 
     # (c) 'most' (crop 128: 128x128, the smallest it allows), sync batch norm, no VAE,
-    # no don't-care channel. 'most' needs ngf >= 2 (up_4 has ngf/2 channels); the
-    # 32-channel deep layers split into two column blocks in the Go engine.
-    tc = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4}
-    cc = spade.Config(label_nc=5, contain_dontcare_label=False, no_instance=True, ngf=2, nhidden=2,
-                      norm_G="spectralspadesyncbatch3x3", num_upsampling_layers="most",
-                      crop_size=128, use_vae=False, z_dim=16)
-    make("c", cc, [0, 1, 2, 3, 4], tc, 3, args.out, labels_meta("fixture", tc, names, -1),
-         "up_1.conv_0")
+    # no don't-care channel (the cityscapes preset: 35 labelIds and instance edges).
+    # 'most' needs ngf >= 2 (up_4 has ngf/2 channels); the 32-channel deep layers
+    # split into two column blocks in the Go engine.
+    make_imported("c", "cityscapes", {"NGF": 2, "NHidden": 2, "NumUpsampling": "most", "Crop": 128,
+                                      "Aspect": 1.0, "NormG": "spectralspadesyncbatch3x3"},
+                  [23, 11, 21, 7, 26, 0], 3, args.out)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,42 @@ synth/internal/pth/testdata/   reader fixtures
     global.pth                     a dict holding an argparse.Namespace (must be refused)
     views_legacy.pth               storage views as torch < 1.0 wrote them (hand-written)
 
-synth/testdata/pth/            importer fixtures: tiny SPADE generators configured
-    like the reference's presets (ngf and nhidden shrunk), trained for two steps in
-    train mode so spectral-norm u/v and batch-norm statistics are not the initial ones
-    ade20k_G.pth, ade20k_G_legacy.pth, coco_G_legacy.pth (float16, values rounded
-    before training stopped), cityscapes_G.pth (float32): the state_dicts
-    <preset>_expected.pth          torch's eval-mode .weight of every spectral-norm conv
-    cityscapes_G_v0_legacy.pth     pre-1.1 spectral norm layout: weight_orig, weight,
-                                   weight_u and no weight_v
-    ade20k_vae_G.pth, ade20k_vae_E.pth, ade20k_vae_expected.pth   with an encoder
+synth/testdata/pth/            importer fixtures: tiny SPADE networks configured
+    like the reference's presets (ngf 1, nhidden 1), settled by two train-mode
+    passes so spectral-norm u/v and batch-norm statistics are not the initial
+    ones. To keep them small (the SPADE layers of a 151- or 184-label preset
+    hold tens of thousands of weights even at ngf 1), every parameter of a
+    network is a strided view of one random vector S: parameter i starts at
+    S[3i], and its rows (first dimension) start 7 values apart, so that rows
+    longer than 7 overlap (fc.weight[o, c, ky, kx] = S[3i + 7o + 9c + 3ky + kx]).
+    The checkpoint stores S once, as one storage that all parameters view
+    (torch.save keeps views and strides); every other tensor (spectral-norm
+    u/v, batch-norm statistics, ...) is a view of a second storage. No two
+    parameters, and no two rows of one, hold the same values, and the
+    row stride is prime to the kernel sizes (a transposed or flipped kernel
+    reads other values), so a mixed-up tensor still shows; and the Go reader's
+    storage offsets and strides are exercised on every tensor.
+    ade20k_G.pth                   zip, float16
+    coco_vae_G_legacy.pth          legacy format, float16: a VAE generator (fc is
+                                   Linear, z_dim 2)
+    coco_vae_E_legacy.pth          legacy format, float16: its style encoder in
+                                   torch < 1.1's spectral-norm layout (weight_orig,
+                                   weight, weight_u, no weight_v; the importer's code
+                                   for it is the generator's)
+    cityscapes_G.pth               zip, float32 (the official checkpoints' dtype),
+                                   with the state_dict's _metadata
+    ade20k_sigma.pth, coco_vae_sigma.pth, cityscapes_sigma.pth
+                                   torch's spectral-norm sigma of every spectral
+                                   conv (netG.<conv>.sigma, netE.<conv>.sigma) after
+                                   torch loads the checkpoint back (in float32): its
+                                   eval weight is exactly weight_orig / sigma (this
+                                   script checks that), so the Go test rebuilds
+                                   torch's eval weights from the checkpoint and these
     pix2pixhd_G.pth                another architecture's generator (its key layout)
-    truncated_G_legacy.pth, truncated_G.pth   cut short
+    truncated_G.pth                ade20k_G.pth cut inside its zip archive
+    truncated_E_legacy.pth         coco_vae_E_legacy.pth cut inside its first storage
     ade20k_label.png, ade20k_ref.png  a label map (dataset ids) and the generator's
-                                   output on it at crop 128 (128x128), converted like
+                                   output on it at crop 64 (64x64), converted like
                                    the reference's tensor2im
     cityscapes_label.png, cityscapes_ref.png  the same at crop 128 (128x64), with the
                                    instance-edge channel derived from the label map
@@ -66,6 +89,9 @@ PRESETS = {
                        crop_size=512, aspect_ratio=2.0, use_vae=False),
 }
 TINY = dict(ngf=1, nhidden=1)
+STEP = 3  # parameter i of a network starts at S[STEP * i]
+ROW = 7  # rows of a parameter start ROW values apart in S (overlapping)
+SCALE = 0.15  # S ~ N(0, SCALE²): outputs spread over (-1, 1) without saturating
 
 
 def save(obj, path, legacy=False, protocol=2):
@@ -82,15 +108,95 @@ def settle(net, inputs):
     net.eval()
 
 
-def eval_weights(net, run):
-    """torch's eval-mode weight of every spectral-norm module, by state_dict name."""
-    net.eval()
+def layout(shape):
+    """Strides and span of a parameter in S: contiguous, except that the rows
+    (first dimension) of a tensor whose rows are longer than ROW values start
+    ROW values apart, so they overlap."""
+    strides = list(torch.empty(shape).stride())
+    if len(shape) >= 2 and shape[0] > 1 and strides[0] > ROW:
+        strides[0] = ROW
+    return tuple(strides), 1 + sum((n - 1) * st for n, st in zip(shape, strides))
+
+
+def share(net, gen, scale, half):
+    """Make parameter i of net a view of one random vector S (N(0, scale²),
+    rounded to float16 values when half) starting at S[STEP*i], laid out by
+    layout(). Returns S and each parameter's (offset, strides) by state_dict name."""
+    params = list(net.named_parameters())
+    lay = [layout(tuple(p.shape)) for _, p in params]
+    s = torch.randn(max(span for _, span in lay) + STEP * len(params), generator=gen) * scale
+    if half:
+        s = s.half().float()
+    views = collections.OrderedDict()
+    for i, (name, p) in enumerate(params):
+        p.data = s.as_strided(p.shape, lay[i][0], STEP * i)
+        views[name] = (STEP * i, lay[i][0])
+    return s, views
+
+
+def round_half(net, skip=()):
+    """Round every float of net's state but the parameters named in skip (views
+    of S, already rounded) to a float16 value: torch then computes in float32
+    with exactly the numbers a float16 checkpoint holds."""
     with torch.no_grad():
-        run()
+        for k, t in net.state_dict().items():
+            if t.is_floating_point() and k not in skip:
+                t.copy_(t.half().float())
+
+
+def packed(sd, dtype, s=None, views=(), metadata=False):
+    """sd for saving: the tensors named in views as views of s (stored once,
+    at their (offset, strides)), every other tensor a view of one storage per
+    dtype; floats as dtype."""
+    at = {}
+    if s is not None:
+        base = s.to(dtype)
+        for k, (off, strides) in views.items():
+            v = base.as_strided(sd[k].shape, strides, off)
+            assert torch.equal(v, sd[k].to(dtype)), k
+            at[k] = v
+    groups = collections.OrderedDict()
+    for k, v in sd.items():
+        if k not in at:
+            groups.setdefault(dtype if v.is_floating_point() else v.dtype, []).append(k)
+    for kind, names in groups.items():
+        flat = torch.cat([sd[k].reshape(-1).to(kind) for k in names])
+        off = 0
+        for k in names:
+            at[k] = flat.as_strided(sd[k].shape, torch.empty(sd[k].shape).stride(), off)
+            off += sd[k].numel()
+    out = collections.OrderedDict((k, at[k]) for k in sd)
+    if metadata:
+        out._metadata = sd._metadata
+    return out
+
+
+def load_back(path, net):
+    """net (a fresh module) loaded from the checkpoint at path, its floats
+    converted to float32 first (torch's spectral-norm load hook for the
+    pre-1.1 layout solves a linear system, which float16 does not support)."""
+    sd = torch.load(path)
+    f32 = collections.OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in sd.items())
+    if hasattr(sd, "_metadata"):
+        f32._metadata = sd._metadata
+    net.load_state_dict(f32)
+    net.eval()
+    return net
+
+
+def sigmas(net, run, prefix):
+    """torch's sigma of every spectral-norm module of net (eval mode), checking
+    that its eval weight is exactly weight_orig / sigma."""
+    net.eval()
     out = collections.OrderedDict()
-    for name, m in net.named_modules():
-        if hasattr(m, "weight_orig"):
-            out[name + ".weight"] = m.weight.detach().clone()
+    with torch.no_grad():
+        run()  # the eval pre-hooks set module.weight
+        for name, m in net.named_modules():
+            if hasattr(m, "weight_orig"):
+                w = m.weight_orig
+                sigma = torch.dot(m.weight_u, torch.mv(w.reshape(w.shape[0], -1), m.weight_v))
+                assert torch.equal(m.weight, w / sigma), name
+                out[prefix + name + ".sigma"] = sigma.clone()
     return out
 
 
@@ -104,10 +210,8 @@ def random_seg(cfg, n, h, w, gen):
     return seg
 
 
-def make_generator(preset, seed, fp16=False, boost=1.0, **over):
-    """A tiny settled generator. fp16 rounds every float to half precision (the
-    checkpoint is then saved as float16 to stay small; torch computes the
-    expected values from the same rounded numbers in float32)."""
+def make_generator(preset, seed, half, scale, **over):
+    """A tiny settled generator whose parameters are windows of one vector."""
     kw = dict(PRESETS[preset])
     kw.update(TINY)
     kw.update(over)
@@ -115,114 +219,98 @@ def make_generator(preset, seed, fp16=False, boost=1.0, **over):
     torch.manual_seed(seed)
     g = spade.SPADEGenerator(cfg)
     gen = torch.Generator().manual_seed(seed)
+    s, views = share(g, gen, scale, half)
     sw, sh = cfg.latent_size()
-    h, w = sh * 4, sw * 4
     ins = []
     for _ in range(2):
-        seg = random_seg(cfg, 2, h, w, gen)
+        seg = random_seg(cfg, 2, sh * 4, sw * 4, gen)
         z = torch.randn(2, cfg.z_dim, generator=gen) if cfg.use_vae else None
         ins.append((seg, z))
     settle(g, ins)
-    with torch.no_grad():
-        # A tiny untrained generator's output sits near grey; a larger last
-        # layer spreads it over the 8-bit range so a parity test means something.
-        g.conv_img.weight.mul_(boost)
-    if fp16:
-        with torch.no_grad():
-            for t in g.state_dict().values():
-                if t.is_floating_point():
-                    t.copy_(t.half().float())
-    return cfg, g, (lambda: g(ins[0][0][:1], None if ins[0][1] is None else ins[0][1][:1]))
+    if half:
+        round_half(g, views)
+    return cfg, g, s, views, ins[0]
 
 
 def importer_fixtures():
     os.makedirs(IMP, exist_ok=True)
-    # ade20k and coco are stored as float16 (semantic_nc 151/184 makes them big);
-    # cityscapes as float32, the dtype of the official checkpoints.
-    formats = {"ade20k": ("zip", "legacy"), "coco": ("legacy",), "cityscapes": ("zip",)}
-    for i, preset in enumerate(PRESETS):
-        half = preset != "cityscapes"
-        cfg, g, run = make_generator(preset, 100 + i, fp16=half, boost=1.0 if preset == "coco" else 6.0)
-        sd = g.state_dict()
-        out = sd
-        if half:
-            out = collections.OrderedDict((k, v.half() if v.is_floating_point() else v) for k, v in sd.items())
-        for fmt in formats[preset]:
-            save(out, os.path.join(IMP, "%s_G%s.pth" % (preset, "_legacy" if fmt == "legacy" else "")),
-                 legacy=fmt == "legacy")
-        exp = eval_weights(g, run)
-        save(exp, os.path.join(IMP, "%s_expected.pth" % preset))
-        if preset == "cityscapes":
-            parity_cityscapes(cfg, g)
-            v0_fixture(cfg, sd, exp)
-            truncated(os.path.join(IMP, "cityscapes_G_v0_legacy.pth"), os.path.join(IMP, "cityscapes_G.pth"))
-        if preset == "ade20k":
-            parity(cfg, g)
+    for old in ("ade20k_G_legacy.pth", "ade20k_expected.pth", "ade20k_vae_E.pth", "ade20k_vae_G.pth",
+                "ade20k_vae_expected.pth", "cityscapes_G_v0_legacy.pth", "cityscapes_expected.pth",
+                "coco_G_legacy.pth", "coco_expected.pth", "truncated_G_legacy.pth"):
+        if os.path.exists(os.path.join(IMP, old)):
+            os.remove(os.path.join(IMP, old))
 
-    # With an encoder: VAE generator (fc is Linear) and ConvEncoder; z_dim 8 keeps
-    # fc small. Stored as float16 like ade20k above.
-    cfg, g, run = make_generator("ade20k", 200, fp16=True, use_vae=True, z_dim=8)
+    def first(g, x):
+        return lambda: g(x[0][:1], None if x[1] is None else x[1][:1])
+
+    # ade20k: zip, float16.
+    cfg, g, s, off, x = make_generator("ade20k", 100, True, SCALE)
+    path = os.path.join(IMP, "ade20k_G.pth")
+    save(packed(g.state_dict(), torch.float16, s, off), path)
+    g = load_back(path, spade.SPADEGenerator(cfg))
+    save(packed(sigmas(g, first(g, x), "netG."), torch.float32), os.path.join(IMP, "ade20k_sigma.pth"))
+    parity_ade20k(cfg, g)
+    truncated_zip(path)
+
+    # cityscapes: zip, float32, with the state_dict's _metadata (spectral-norm versions).
+    cfg, g, s, off, x = make_generator("cityscapes", 102, False, SCALE)
+    path = os.path.join(IMP, "cityscapes_G.pth")
+    save(packed(g.state_dict(), torch.float32, s, off, metadata=True), path)
+    g = load_back(path, spade.SPADEGenerator(cfg))
+    save(packed(sigmas(g, first(g, x), "netG."), torch.float32), os.path.join(IMP, "cityscapes_sigma.pth"))
+    parity_cityscapes(cfg, g)
+
+    # coco: a VAE generator (fc is Linear; z_dim 2 keeps it small) and its style
+    # encoder, legacy format, float16; the encoder in torch < 1.1's layout.
+    cfg, g, s, off, x = make_generator("coco", 200, True, SCALE, use_vae=True, z_dim=2)
     torch.manual_seed(201)
     e = spade.ConvEncoder(cfg)
     gen = torch.Generator().manual_seed(202)
+    se, offe = share(e, gen, SCALE, True)
     photos = [(torch.rand(2, 3, 64, 64, generator=gen) * 2 - 1,) for _ in range(2)]
     settle(e, photos)
+    round_half(e, offe)
     with torch.no_grad():
-        for t in e.state_dict().values():
-            t.copy_(t.half().float())
-    halve = lambda sd: collections.OrderedDict(
-        (k, v.half() if v.is_floating_point() else v) for k, v in sd.items())
-    save(halve(g.state_dict()), os.path.join(IMP, "ade20k_vae_G.pth"))
-    save(halve(e.state_dict()), os.path.join(IMP, "ade20k_vae_E.pth"))
-    exp = collections.OrderedDict()
-    for k, v in eval_weights(g, run).items():
-        exp["netG." + k] = v
-    for k, v in eval_weights(e, lambda: e(photos[0][0][:1])).items():
-        exp["netE." + k] = v
-    save(exp, os.path.join(IMP, "ade20k_vae_expected.pth"))
-
-    pix2pixhd()
-
-
-def v0_fixture(cfg, sd, exp):
-    """The layout torch < 1.1 saved: weight (the normalized W) instead of weight_v."""
+        e(photos[0][0][:1])  # sets each spectral-norm module's eval weight
     old = collections.OrderedDict()
-    for k, v in sd.items():
+    for k, v in e.state_dict().items():
         if k.endswith(".weight_v"):
             continue
         old[k] = v
         if k.endswith(".weight_orig"):
-            old[k[:-len("_orig")]] = exp[k[:-len("_orig")]].clone()
-    # Check that torch itself reads it back to the same eval weights.
-    g2 = spade.SPADEGenerator(cfg)
-    meta = getattr(sd, "_metadata")
-    old._metadata = collections.OrderedDict(
-        (k, {kk: vv for kk, vv in v.items() if kk != "spectral_norm"}) for k, v in meta.items())
-    g2.load_state_dict(old)
-    g2.eval()
-    with torch.no_grad():
-        g2(torch.zeros(1, cfg.semantic_nc, 8, 8))
-    for name, m in g2.named_modules():
-        if hasattr(m, "weight_orig"):
-            assert torch.allclose(m.weight, exp[name + ".weight"], rtol=1e-5, atol=1e-7), name
-    del old._metadata
-    save(old, os.path.join(IMP, "cityscapes_G_v0_legacy.pth"), legacy=True)
+            old[k[:-len("_orig")]] = e.get_submodule(k[:-len(".weight_orig")]).weight.detach().clone()
+    pg = os.path.join(IMP, "coco_vae_G_legacy.pth")
+    pe = os.path.join(IMP, "coco_vae_E_legacy.pth")
+    save(packed(g.state_dict(), torch.float16, s, off), pg, legacy=True)
+    save(packed(old, torch.float16, se, offe), pe, legacy=True)
+    g = load_back(pg, spade.SPADEGenerator(cfg))
+    e = load_back(pe, spade.ConvEncoder(cfg))
+    sig = sigmas(g, first(g, x), "netG.")
+    sig.update(sigmas(e, lambda: e(photos[0][0][:1]), "netE."))
+    save(packed(sig, torch.float32), os.path.join(IMP, "coco_vae_sigma.pth"))
+    truncated_legacy(pe)
+
+    pix2pixhd()
 
 
-def truncated(legacy_src, zip_src):
-    """Cut the legacy file a little after its storage list (so the pickles are
-    whole and the storages are not) and the zip file in the middle."""
-    with open(legacy_src, "rb") as f:
-        data = f.read()
-    path = os.path.join(IMP, "truncated_G_legacy.pth")
-    with open(path, "wb") as f:
-        f.write(data[: legacy_pickles_end(data) + 1000])
-    print("%-50s %7d bytes" % (os.path.relpath(path, ROOT), os.path.getsize(path)))
-    with open(zip_src, "rb") as f:
+def truncated_zip(src):
+    """The zip checkpoint cut in the middle: no central directory."""
+    with open(src, "rb") as f:
         data = f.read()
     path = os.path.join(IMP, "truncated_G.pth")
     with open(path, "wb") as f:
-        f.write(data[:20000])
+        f.write(data[:4096])
+    print("%-50s %7d bytes" % (os.path.relpath(path, ROOT), os.path.getsize(path)))
+
+
+def truncated_legacy(src):
+    """A legacy checkpoint cut a little after its pickles, so they are whole
+    and the first storage is not."""
+    with open(src, "rb") as f:
+        data = f.read()
+    path = os.path.join(IMP, "truncated_E_legacy.pth")
+    with open(path, "wb") as f:
+        f.write(data[: legacy_pickles_end(data) + 100])
     print("%-50s %7d bytes" % (os.path.relpath(path, ROOT), os.path.getsize(path)))
 
 
@@ -243,35 +331,43 @@ def tensor2im(t):
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
-def parity(cfg, g):
-    """A label map in ADE20K ids and the tiny ade20k generator's output on it, at
-    crop 128 (128x128; the Go test imports with the same --crop override) to keep
-    the reference image small."""
-    h = w = 128
-    yy, xx = np.mgrid[0:h, 0:w]
-    ids = np.zeros((h, w), np.uint8)  # 0: unlabeled (don't-care)
-    ids[yy < 50] = 3  # sky
-    ids[(yy >= 50) & (yy < 90)] = 17  # mountain
-    ids[yy >= 90] = 22  # water
-    ids[(xx - 85) ** 2 + (yy - 75) ** 2 < 20 ** 2] = 5  # tree
-    ids[(xx < 30) & (yy > 100)] = 0
-    ids[(xx // 16 + yy // 16) % 7 == 0] = 150
-    Image.fromarray(ids, "L").save(os.path.join(IMP, "ade20k_label.png"))
-    ch = torch.from_numpy(ids.astype(np.int64)) - 1
-    ch[ch == -1] = cfg.label_nc
-    seg = spade.one_hot(ch.unsqueeze(0), cfg)
-    small = spade.Config(**{**dataclasses.asdict(cfg), "crop_size": 128})
+def render_at_crop(cfg, g, seg, crop, name, ids):
+    """g's output on seg with the generator built for crop (the Go test imports
+    with the same --crop override), saved with its label map as
+    <name>_label.png and <name>_ref.png."""
+    small = spade.Config(**{**dataclasses.asdict(cfg), "crop_size": crop})
     sw, sh = g.sw, g.sh
     g.sw, g.sh = small.latent_size()
     g.eval()
     with torch.no_grad():
         out = g(seg)
     g.sw, g.sh = sw, sh
-    assert out.shape == (1, 3, h, w), out.shape
-    Image.fromarray(tensor2im(out[0])).save(os.path.join(IMP, "ade20k_ref.png"))
-    for n in ("ade20k_label.png", "ade20k_ref.png"):
+    assert out.shape == (1, 3) + ids.shape, out.shape
+    Image.fromarray(ids, "L").save(os.path.join(IMP, name + "_label.png"))
+    img = tensor2im(out[0])
+    Image.fromarray(img).save(os.path.join(IMP, name + "_ref.png"))
+    for n in (name + "_label.png", name + "_ref.png"):
         p = os.path.join(IMP, n)
         print("%-50s %7d bytes" % (os.path.relpath(p, ROOT), os.path.getsize(p)))
+    print("    %d colours" % len(np.unique(img.reshape(-1, 3), axis=0)))
+
+
+def parity_ade20k(cfg, g):
+    """A label map in ADE20K ids and the tiny ade20k generator's output on it, at
+    crop 64 (64x64) to keep the reference image small."""
+    h = w = 64
+    yy, xx = np.mgrid[0:h, 0:w]
+    ids = np.zeros((h, w), np.uint8)  # 0: unlabeled (don't-care)
+    ids[yy < 25] = 3  # sky
+    ids[(yy >= 25) & (yy < 45)] = 17  # mountain
+    ids[yy >= 45] = 22  # water
+    ids[(xx - 42) ** 2 + (yy - 37) ** 2 < 10 ** 2] = 5  # tree
+    ids[(xx < 15) & (yy > 50)] = 0
+    ids[(xx // 8 + yy // 8) % 7 == 0] = 150
+    ids[20, 30] = 5  # a lone pixel
+    ch = torch.from_numpy(ids.astype(np.int64)) - 1
+    ch[ch == -1] = cfg.label_nc
+    render_at_crop(cfg, g, spade.one_hot(ch.unsqueeze(0), cfg), 64, "ade20k", ids)
 
 
 def label_edges(ids):
@@ -301,22 +397,10 @@ def parity_cityscapes(cfg, g):
     ids[(yy >= 30) & (yy < 50) & (xx >= 70) & (xx < 76)] = 24  # person
     ids[(yy >= 58)] = 1  # ego vehicle
     ids[(yy >= 60) & (xx < 10)] = 0
-    Image.fromarray(ids, "L").save(os.path.join(IMP, "cityscapes_label.png"))
     seg = torch.zeros(1, cfg.semantic_nc, h, w)
     seg[0, :cfg.label_nc].scatter_(0, torch.from_numpy(ids.astype(np.int64)).unsqueeze(0), 1.0)
     seg[0, -1] = torch.from_numpy(label_edges(ids).astype(np.float32))
-    small = spade.Config(**{**dataclasses.asdict(cfg), "crop_size": 128})
-    sw, sh = g.sw, g.sh
-    g.sw, g.sh = small.latent_size()
-    g.eval()
-    with torch.no_grad():
-        out = g(seg)
-    g.sw, g.sh = sw, sh
-    assert out.shape == (1, 3, h, w), out.shape
-    Image.fromarray(tensor2im(out[0])).save(os.path.join(IMP, "cityscapes_ref.png"))
-    for n in ("cityscapes_label.png", "cityscapes_ref.png"):
-        p = os.path.join(IMP, n)
-        print("%-50s %7d bytes" % (os.path.relpath(p, ROOT), os.path.getsize(p)))
+    render_at_crop(cfg, g, seg, 128, "cityscapes", ids)
 
 
 class Pix2PixHDLike(nn.Module):
@@ -334,7 +418,7 @@ class Pix2PixHDLike(nn.Module):
 
 def pix2pixhd():
     torch.manual_seed(7)
-    save(Pix2PixHDLike().state_dict(), os.path.join(IMP, "pix2pixhd_G.pth"))
+    save(packed(Pix2PixHDLike(nc=3, ngf=1).state_dict(), torch.float32), os.path.join(IMP, "pix2pixhd_G.pth"))
 
 
 def reader_fixtures():

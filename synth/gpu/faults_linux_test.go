@@ -21,7 +21,7 @@ func TestFaults(t *testing.T) {
 	f := loadFixture(t, "fixture_a")
 	m := f.m
 	w, h := m.Size()
-	labels := paletted(f.tensor(t, "labels"))
+	labels := f.labels(t, "labels")
 	z := f.tensor(t, "z").Data
 	ctx := context.Background()
 
@@ -143,10 +143,10 @@ func TestRenderErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	labels := paletted(f.tensor(t, "labels"))
+	labels := f.labels(t, "labels")
 	z := f.tensor(t, "z").Data
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	bad := paletted(f.tensor(t, "labels"))
+	bad := f.labels(t, "labels")
 	bad.Pix[5] = 200
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -242,7 +242,7 @@ func TestWorker(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- wk.Run(ctx) }()
-	labels := paletted(f.tensor(t, "labels"))
+	labels := f.labels(t, "labels")
 	z := f.tensor(t, "z").Data
 	for v := uint64(1); v <= 3; v++ {
 		wk.Submit(synth.Request{Version: v, Labels: labels, Style: z})

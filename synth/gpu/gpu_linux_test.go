@@ -4,13 +4,15 @@ package gpu
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"spadework/synth"
@@ -54,38 +56,28 @@ func TestProbe(t *testing.T) {
 	t.Logf("GL: %s", info)
 }
 
-// fixture is a model from synth/testdata with its PyTorch reference.
+// fixture is a model from synth/testdata with its PyTorch reference
+// (train/fixtures.py; the layout is described in synth/parity_test.go).
 type fixture struct {
-	m   *synth.Model
-	ref *safetensors.File
+	name    string
+	m       *synth.Model
+	ref     *safetensors.File
+	trace   map[string][3]int // each block's [C, H, W] (metadata trace_shapes)
+	samples int               // positions stored per trace (trace_samples)
 }
 
 func loadFixture(t testing.TB, name string) fixture {
 	t.Helper()
-	dir := filepath.Join("..", "testdata")
-	m, err := synth.Load(filepath.Join(dir, name+".safetensors"))
-	if err != nil {
-		t.Fatalf("load %s: %v", name, err)
+	ref := readRef(t, name)
+	f := fixture{name: name, ref: ref, m: loadModel(t, name, ref)}
+	if err := json.Unmarshal([]byte(ref.Metadata["trace_shapes"]), &f.trace); err != nil {
+		t.Fatalf("%s: trace_shapes: %v", name, err)
 	}
-	path := filepath.Join(dir, name+"_ref.safetensors")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	var err error
+	if f.samples, err = strconv.Atoi(ref.Metadata["trace_samples"]); err != nil || f.samples <= 0 {
+		t.Fatalf("%s: trace_samples %q", name, ref.Metadata["trace_samples"])
 	}
-	ref, err := safetensors.Read(bytesReaderAt(data), int64(len(data)), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture{m: m, ref: ref}
-}
-
-type bytesReaderAt []byte
-
-func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(b)) {
-		return 0, fmt.Errorf("EOF")
-	}
-	return copy(p, b[off:]), nil
+	return f
 }
 
 func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
@@ -97,18 +89,92 @@ func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
 	return x
 }
 
-// paletted makes a label map from a [H, W] tensor of ids.
-func paletted(x *safetensors.Tensor) *image.Paletted {
-	h, w := x.Shape[0], x.Shape[1]
+func readPNG(t testing.TB, path string) image.Image {
+	t.Helper()
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// labels reads synth/testdata/<fixture>_<name>.png, a label map of ids
+// (8-bit gray), as a paletted image.
+func (f fixture) labels(t testing.TB, name string) *image.Paletted {
+	t.Helper()
+	img := readPNG(t, filepath.Join("..", "testdata", f.name+"_"+name+".png"))
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("%s: %s.png is %T, want 8-bit gray", f.name, name, img)
+	}
 	pal := make(color.Palette, 256)
 	for i := range pal {
 		pal[i] = color.Gray{uint8(i)}
 	}
-	im := image.NewPaletted(image.Rect(0, 0, w, h), pal)
-	for i, v := range x.Data {
-		im.Pix[i] = uint8(v)
+	b := g.Bounds()
+	im := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), pal)
+	for y := 0; y < b.Dy(); y++ {
+		copy(im.Pix[y*im.Stride:y*im.Stride+b.Dx()], g.Pix[y*g.Stride:])
 	}
 	return im
+}
+
+// out reads PyTorch's whole tanh output, [3, H, W], from the 16-bit
+// <fixture>_out.png (round((x + 1) / 2 * 65535)).
+func (f fixture) out(t testing.TB) []float32 {
+	t.Helper()
+	img := readPNG(t, filepath.Join("..", "testdata", f.name+"_out.png"))
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	x := make([]float32, 3*w*h)
+	for y := 0; y < h; y++ {
+		for i := 0; i < w; i++ {
+			r, g, bl, _ := img.At(b.Min.X+i, b.Min.Y+y).RGBA()
+			for c, v := range []uint32{r, g, bl} {
+				x[c*w*h+y*w+i] = float32(float64(v)/65535*2 - 1)
+			}
+		}
+	}
+	return x
+}
+
+// samplePositions are the flat indices at which train/fixtures.py stores a
+// trace of n values: all when n <= samples, else SplitMix64(k) mod n for
+// k < samples (synth/parity_test.go has the same).
+func samplePositions(n, samples int) []int {
+	var p []int
+	for k := 0; k < min(n, samples); k++ {
+		i := k
+		if n > samples {
+			x := uint64(k) + 0x9e3779b97f4a7c15
+			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+			x = (x ^ x>>27) * 0x94d049bb133111eb
+			i = int((x ^ x>>31) % uint64(n))
+		}
+		p = append(p, i)
+	}
+	return p
+}
+
+// sampledError is the largest difference between chw and the reference
+// values stored under key at samplePositions.
+func (f fixture) sampledError(t testing.TB, key string, chw []float32) float64 {
+	t.Helper()
+	ref := f.tensor(t, key)
+	pos := samplePositions(len(chw), f.samples)
+	if len(ref.Data) != len(pos) {
+		t.Fatalf("%s: %s holds %d values, want %d", f.name, key, len(ref.Data), len(pos))
+	}
+	var d float64
+	for k, p := range pos {
+		d = max(d, math.Abs(float64(chw[p])-float64(ref.Data[k])))
+	}
+	return d
 }
 
 func maxAbsDiff(a, b []float32) float64 {
@@ -121,14 +187,13 @@ func maxAbsDiff(a, b []float32) float64 {
 
 // refImage is the reference's tensor2im of a [3, H, W] tanh output, as
 // train/fixtures.py computes it in float32: ((x + 1) / 2 * 255), clipped,
-// truncated; HWC. The fixtures store trace.out as F32, so this is exact.
-func refImage(out *safetensors.Tensor) []uint8 {
-	c, h, w := out.Shape[0], out.Shape[1], out.Shape[2]
-	img := make([]uint8, h*w*c)
+// truncated; HWC.
+func refImage(out []float32, h, w int) []uint8 {
+	img := make([]uint8, h*w*3)
 	for p := 0; p < h*w; p++ {
-		for k := 0; k < c; k++ {
-			v := float32(float32(out.Data[k*h*w+p]+1)/2) * 255
-			img[p*c+k] = uint8(min(max(v, 0), 255))
+		for k := 0; k < 3; k++ {
+			v := float32(float32(out[k*h*w+p]+1)/2) * 255
+			img[p*3+k] = uint8(min(max(v, 0), 255))
 		}
 	}
 	return img
@@ -146,21 +211,29 @@ func TestFixtureParity(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			defer r.Close()
-			labels := paletted(f.tensor(t, "labels"))
+			labels := f.labels(t, "labels")
 			var z []float32
 			if f.m.Config().UseVAE {
 				z = f.tensor(t, "z").Data
+			}
+			out := f.out(t)
+			if len(r.p.stages) != len(f.trace) {
+				t.Errorf("%d stages, the reference has %d blocks", len(r.p.stages), len(f.trace))
 			}
 			for _, st := range r.p.stages {
 				got, shape, err := r.traceStage(ctx, labels, z, st.name)
 				if err != nil {
 					t.Fatalf("%s: %v", st.name, err)
 				}
-				want := f.tensor(t, "trace."+st.name)
-				if len(want.Data) != len(got) {
-					t.Fatalf("%s: shape %v, reference %v", st.name, shape, want.Shape)
+				if want := f.trace[st.name]; len(shape) != 3 || [3]int{shape[0], shape[1], shape[2]} != want {
+					t.Fatalf("%s: shape %v, reference %v", st.name, shape, want)
 				}
-				d := maxAbsDiff(got, want.Data)
+				var d float64
+				if st.name == "out" {
+					d = maxAbsDiff(got, out)
+				} else {
+					d = f.sampledError(t, "trace."+st.name, got)
+				}
 				t.Logf("%-10s %v max |gpu - torch| = %.2e", st.name, shape, d)
 				if d > 1e-3 {
 					t.Errorf("%s: max error %.2e > 1e-3", st.name, d)
@@ -170,7 +243,7 @@ func TestFixtureParity(t *testing.T) {
 			if err := r.Render(ctx, labels, z, dst); err != nil {
 				t.Fatal(err)
 			}
-			img := refImage(f.tensor(t, "trace.out"))
+			img := refImage(out, h, w)
 			off := 0
 			for i := 0; i < w*h; i++ {
 				for c := 0; c < 3; c++ {
@@ -185,13 +258,23 @@ func TestFixtureParity(t *testing.T) {
 			if off > 0 {
 				t.Errorf("%d channel values differ from the reference image by more than 1", off)
 			}
-			if small, ok := f.ref.Get("labels_small"); ok {
-				got, _, err := r.traceStage(ctx, paletted(small), z, "out")
+			if _, ok := f.ref.Get("trace_small.out"); ok {
+				// A label map of another size is resized like PIL NEAREST:
+				// as PIL's resize of it, and as PyTorch's output on that.
+				small := f.labels(t, "labels_small")
+				got, _, err := r.traceStage(ctx, small, z, "out")
 				if err != nil {
 					t.Fatal(err)
 				}
-				d := maxAbsDiff(got, f.tensor(t, "trace_small.out").Data)
-				t.Logf("labels %v resized: max error %.2e", small.Shape, d)
+				want, _, err := r.traceStage(ctx, f.labels(t, "labels_small_nearest"), z, "out")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(got, want); d > 1e-6 {
+					t.Errorf("labels %v resized: differ from PIL NEAREST's resize by %.2e", small.Bounds().Size(), d)
+				}
+				d := f.sampledError(t, "trace_small.out", got)
+				t.Logf("labels %v resized: max error %.2e", small.Bounds().Size(), d)
 				if d > 1e-3 {
 					t.Errorf("resized labels: max error %.2e > 1e-3", d)
 				}

@@ -1,15 +1,60 @@
 package gpu
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"spadework/synth"
+	"spadework/synth/internal/safetensors"
 )
+
+// readRef reads synth/testdata/<name>_ref.safetensors, a parity fixture's
+// reference values (train/fixtures.py).
+func readRef(t testing.TB, name string) *safetensors.File {
+	t.Helper()
+	path := filepath.Join("..", "testdata", name+"_ref.safetensors")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := safetensors.Read(bytes.NewReader(data), int64(len(data)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// loadModel loads the model of a parity fixture: synth/testdata/<name>.safetensors,
+// or for a fixture kept as a PyTorch checkpoint (<name>.pth) its import with
+// the options the reference's metadata "import" lists.
+func loadModel(t testing.TB, name string, ref *safetensors.File) *synth.Model {
+	t.Helper()
+	base := filepath.Join("..", "testdata", name)
+	var m *synth.Model
+	var err error
+	if js, ok := ref.Metadata["import"]; ok {
+		var o synth.ImportOptions
+		if err := json.Unmarshal([]byte(js), &o); err != nil {
+			t.Fatalf("%s: import options: %v", name, err)
+		}
+		o.NetG = base + ".pth"
+		o.Out = filepath.Join(t.TempDir(), name+".safetensors")
+		m, err = synth.Import(o)
+	} else {
+		m, err = synth.Load(base + ".safetensors")
+	}
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return m
+}
 
 func TestPILNearest(t *testing.T) {
 	for _, tc := range []struct{ in, out int }{{48, 64}, {40, 64}, {64, 64}, {150, 256}, {80, 128}, {3, 2}, {2, 3}, {256, 64}, {7, 300}} {
@@ -63,10 +108,7 @@ func TestLabelMapperEdges(t *testing.T) {
 
 func TestPlanShapes(t *testing.T) {
 	for _, name := range []string{"fixture_a", "fixture_b", "fixture_c"} {
-		m, err := synth.Load(filepath.Join("..", "testdata", name+".safetensors"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := loadModel(t, name, readRef(t, name))
 		w, h := m.Size()
 		p, err := newPlan(m, w, h)
 		if err != nil {
@@ -95,10 +137,7 @@ func TestPlanShapes(t *testing.T) {
 // TestOpenCPU works on every platform: cpu is always there, and auto ends
 // on a working renderer whether or not a GPU is.
 func TestOpenCPU(t *testing.T) {
-	m, err := synth.Load(filepath.Join("..", "testdata", "fixture_c.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadModel(t, "fixture_c", readRef(t, "fixture_c"))
 	w, h := m.Size()
 	for _, dev := range []string{DeviceCPU, DeviceAuto} {
 		b, used, reason, err := Open(context.Background(), m, w, h, dev, Options{Threads: 1})
