@@ -256,6 +256,43 @@ class MultiscaleDiscriminator(nn.Module):
         return out
 
 
+class SegDiscriminator(nn.Module):
+    """A discriminator that segments: per pixel, logits over the label classes plus one "fake" class.
+
+    After OASIS (Schoenfeld et al., ICLR 2021, "You Only Need Adversarial Supervision for Semantic
+    Image Synthesis"): trained to label real photos with their classes and generated pixels as
+    fake, it tells the generator, pixel by pixel, which class a region fails to look like. A small
+    U-Net with spectral norm; logits come out at half the input size and are resized up.
+    """
+
+    def __init__(self, num_classes, widths=(32, 64, 96, 128)):
+        super().__init__()
+        sn = spectral_norm
+        w = widths
+        self.enc = nn.ModuleList()
+        prev = 3
+        for c in w:
+            self.enc.append(sn(nn.Conv2d(prev, c, 3, stride=2, padding=1)))
+            prev = c
+        self.dec = nn.ModuleList()
+        for i in range(len(w) - 1, 0, -1):
+            self.dec.append(sn(nn.Conv2d(prev + w[i - 1], w[i - 1], 3, padding=1)))
+            prev = w[i - 1]
+        self.out = sn(nn.Conv2d(prev, num_classes + 1, 1))
+
+    def forward(self, x):
+        size = x.shape[2:]
+        skips = []
+        for conv in self.enc:
+            x = F.leaky_relu(conv(x), 0.2)
+            skips.append(x)
+        for i, conv in enumerate(self.dec):
+            skip = skips[-2 - i]
+            x = F.interpolate(x, size=skip.shape[2:], mode="nearest")
+            x = F.leaky_relu(conv(torch.cat([x, skip], 1)), 0.2)
+        return F.interpolate(self.out(x), size=size, mode="bilinear", align_corners=False)
+
+
 def one_hot(labels, cfg):
     """(N,H,W) int64 channel ids -> (N, semantic_nc, H, W) float one-hot (no instance edges)."""
     n, h, w = labels.shape

@@ -53,6 +53,8 @@ def parse_args():
     p.add_argument("--lambda_feat", type=float, default=10.0)
     p.add_argument("--lambda_l1", type=float, default=10.0)
     p.add_argument("--lambda_kld", type=float, default=0.05)
+    p.add_argument("--lambda_seg", type=float, default=0.0,
+                   help="weight of the segmenting discriminator's loss on G (0 = no such discriminator)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ckpt_every_s", type=float, default=600)
     p.add_argument("--sample_every", type=int, default=250)
@@ -152,6 +154,24 @@ def hinge_d(pred, real):
     return loss / len(pred)
 
 
+def class_balance(ids, ignore):
+    """Per-pixel weights that give every class present in the batch the same total weight
+    (mean 1 over the counted pixels); 0 on pixels of the ignored (void) channel."""
+    valid = ids != ignore
+    counts = torch.bincount(ids[valid], minlength=ignore + 1).float()
+    present = int((counts > 0).sum())
+    if present == 0:
+        return torch.zeros(ids.shape)
+    per_class = torch.where(counts > 0, valid.sum() / (present * counts.clamp(min=1)), torch.zeros(()))
+    return per_class[ids] * valid
+
+
+def weighted_ce(logits, target, weights):
+    """Cross entropy per pixel, weighted, averaged over the pixels with weight > 0."""
+    ce = F.cross_entropy(logits, target, reduction="none")
+    return (ce * weights).sum() / (weights > 0).sum().clamp(min=1)
+
+
 def multiscale_l1(a, b):
     loss = 0
     for i in range(3):
@@ -175,6 +195,12 @@ class Trainer:
         self.opt_g = torch.optim.Adam(list(self.G.parameters()) + list(self.E.parameters()),
                                       lr=args.lr_g, betas=(0.0, 0.9))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=args.lr_d, betas=(0.0, 0.9))
+        # The segmenting discriminator (OASIS-style) sits beside the patch discriminator.
+        self.S = self.opt_s = None
+        if args.lambda_seg > 0:
+            self.S = spade.SegDiscriminator(LABEL_NC)
+            spade.init_weights(self.S)
+            self.opt_s = torch.optim.Adam(self.S.parameters(), lr=args.lr_d, betas=(0.0, 0.9))
         self.it = 0
         self.rng = np.random.default_rng(args.seed)
         self.hours = 0.0
@@ -208,6 +234,9 @@ class Trainer:
             "torch_rng": torch.get_rng_state(), "np_rng": self.rng.bit_generator.state,
             "log": self.log[-2000:],
         }
+        if self.S is not None:
+            ck["S"] = self.S.state_dict()
+            ck["opt_s"] = self._slim_opt(self.opt_s.state_dict())
         tmp = self.ckpt_path() + ".tmp"
         torch.save(ck, tmp)
         os.replace(tmp, self.ckpt_path())
@@ -222,6 +251,11 @@ class Trainer:
         self.D.load_state_dict(ck["D"])
         self.opt_g.load_state_dict(self._fat_opt(ck["opt_g"]))
         self.opt_d.load_state_dict(self._fat_opt(ck["opt_d"]))
+        if self.S is not None and "S" in ck:
+            self.S.load_state_dict(ck["S"])
+            self.opt_s.load_state_dict(self._fat_opt(ck["opt_s"]))
+        elif self.S is not None:
+            print("the checkpoint has no segmenting discriminator: it starts fresh", flush=True)
         torch.set_rng_state(ck["torch_rng"])
         self.rng.bit_generator.state = ck["np_rng"]
         # The command line's learning rates win over the checkpoint's, so a run
@@ -292,6 +326,12 @@ class Trainer:
         g_l1 = multiscale_l1(fake, real) * a.lambda_l1
         g_kld = spade.kld(mu, logvar) / mu.shape[0] * a.lambda_kld
         g_loss = g_gan + g_feat + g_l1 + g_kld
+        if self.S is not None:
+            self.S.requires_grad_(False)  # G's step needs gradients through S, not S's own
+            ids = seg.argmax(1)  # channel per pixel; LABEL_NC is the don't-care (void) channel
+            weights = class_balance(ids, LABEL_NC)
+            g_seg = weighted_ce(self.S(fake), ids.masked_fill(ids == LABEL_NC, 0), weights) * a.lambda_seg
+            g_loss = g_loss + g_seg
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -303,9 +343,20 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         (d_fake + d_real).backward()
         self.opt_d.step()
+        out = {"G_gan": float(g_gan), "G_feat": float(g_feat), "G_l1": float(g_l1), "KLD": float(g_kld),
+               "D_fake": float(d_fake), "D_real": float(d_real)}
+
+        if self.S is not None:
+            self.S.requires_grad_(True)
+            # Real pixels are to be segmented as their class, generated ones as "fake" (index LABEL_NC).
+            s_real = weighted_ce(self.S(real), ids.masked_fill(ids == LABEL_NC, 0), weights)
+            s_fake = weighted_ce(self.S(fake), torch.full_like(ids, LABEL_NC), weights)
+            self.opt_s.zero_grad(set_to_none=True)
+            (s_real + s_fake).backward()
+            self.opt_s.step()
+            out.update(G_seg=float(g_seg), S_real=float(s_real), S_fake=float(s_fake))
         self.it += 1
-        return {"G_gan": float(g_gan), "G_feat": float(g_feat), "G_l1": float(g_l1), "KLD": float(g_kld),
-                "D_fake": float(d_fake), "D_real": float(d_real)}
+        return out
 
     # ---- looking at it ---------------------------------------------------------
     def samples(self, imgs, labs, path, n=6):

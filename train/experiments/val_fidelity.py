@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Label fidelity of training checkpoints on the validation slice of trainval (never test.txt).
+
+    /usr/bin/python3 train/experiments/val_fidelity.py train/run/A/latest.pt train/run/B/latest.pt
+
+For each checkpoint: render the 100 validation label maps in PyTorch (eval mode, the full
+256x256 frame, a random style seeded by the map's index, the same seeds for every checkpoint),
+segment the renders with ../shared/tools/segeval and print pixel accuracy, mIoU and landscape
+mIoU. Checkpoints of one run are compared on the same maps and styles, so the difference between
+them is the training's, not the sample's. This is what training decisions are made on; the
+held-out test maps are only for the final report (train/evaluate.py).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import spade  # noqa: E402
+import train as T  # noqa: E402
+
+
+def render_all(ckpt, names, labs, out_dir):
+    ck = torch.load(ckpt)
+    cfg = spade.Config(**ck["cfg"])
+    G = spade.SPADEGenerator(cfg)
+    G.load_state_dict(ck["G"])
+    G.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    with torch.no_grad():
+        for i, (n, lab) in enumerate(zip(names, labs)):
+            seg = spade.one_hot(torch.from_numpy(T.label_to_channels(lab))[None], cfg)
+            z = torch.from_numpy(np.random.default_rng(1000 + i).standard_normal((1, cfg.z_dim)).astype(np.float32))
+            img = T.tensor_to_u8(G(seg, z)[0])
+            Image.fromarray(img).save(os.path.join(out_dir, n + ".png"))
+    return ck["iter"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ckpts", nargs="+")
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "shared", "data", "siftflow"))
+    ap.add_argument("--segeval", default=os.path.join(HERE, "..", "..", "..", "shared", "tools", "segeval"))
+    ap.add_argument("--work", default="/tmp/spadework-val-fidelity")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    _, val = T.split_trainval(T.read_split(a.data, "trainval.txt"))
+    _, labs = T.load_set(a.data, val)
+    os.makedirs(a.work, exist_ok=True)
+    split = os.path.join(a.work, "val.txt")
+    with open(split, "w") as f:
+        f.write("\n".join(val) + "\n")
+    rows = []
+    for k, ck in enumerate(a.ckpts):
+        d = os.path.join(a.work, "ckpt%d" % k)
+        it = render_all(ck, val, labs, d)
+        out = os.path.join(a.work, "seg%d" % k)
+        subprocess.run([sys.executable, "eval_generated.py", "--images", os.path.abspath(d),
+                        "--labels", os.path.abspath(os.path.join(a.data, "labels")), "--split", split,
+                        "--out", out], cwd=a.segeval, check=True, stdout=subprocess.DEVNULL)
+        m = json.load(open(out + ".json"))
+        rows.append((ck, it, m["pixel_acc"], m["miou"], m["miou_landscape"]))
+    print("checkpoint\titer\tpixel_acc\tmIoU\tlandscape_mIoU")
+    for ck, it, acc, miou, land in rows:
+        print("%s\t%d\t%.1f\t%.1f\t%.1f" % (ck, it, 100 * acc, 100 * miou, 100 * land))
+
+
+if __name__ == "__main__":
+    main()
