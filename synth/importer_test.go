@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"image"
-	"image/png"
 	"math"
 	"math/rand"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	fixturefile "spadework/synth/internal/fixture"
 	"spadework/synth/internal/pth"
 	"spadework/synth/internal/safetensors"
 )
@@ -374,12 +374,7 @@ func TestImportRenderParity(t *testing.T) {
 
 func readPNG(t testing.TB, path string) image.Image {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := fixturefile.ReadPNG(path)
 	if err != nil {
 		t.Fatal(err)
 	}

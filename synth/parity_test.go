@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	fixturefile "spadework/synth/internal/fixture"
 	"spadework/synth/internal/safetensors"
 )
 
@@ -87,15 +88,9 @@ func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
 // labels reads testdata/fixture_<x>_<name>.png, a label map of ids.
 func (f fixture) labels(t testing.TB, name string) *image.Paletted {
 	t.Helper()
-	img := readPNG(t, "testdata/fixture_"+f.name+"_"+name+".png")
-	g, ok := img.(*image.Gray)
-	if !ok {
-		t.Fatalf("fixture %s: %s.png is %T, want 8-bit gray", f.name, name, img)
-	}
-	b := g.Bounds()
-	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), nil)
-	for y := 0; y < b.Dy(); y++ {
-		copy(p.Pix[y*p.Stride:y*p.Stride+b.Dx()], g.Pix[y*g.Stride:])
+	p, err := fixturefile.Labels("testdata/fixture_" + f.name + "_" + name + ".png")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -104,17 +99,9 @@ func (f fixture) labels(t testing.TB, name string) *image.Paletted {
 // testdata/fixture_<x>_out.png: each value within 1/65535 of torch's.
 func (f fixture) out(t testing.TB) []float32 {
 	t.Helper()
-	img := readPNG(t, "testdata/fixture_"+f.name+"_out.png")
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	x := make([]float32, 3*w*h)
-	for y := 0; y < h; y++ {
-		for i := 0; i < w; i++ {
-			r, g, bl, _ := img.At(b.Min.X+i, b.Min.Y+y).RGBA()
-			for c, v := range []uint32{r, g, bl} {
-				x[c*w*h+y*w+i] = float32(float64(v)/65535*2 - 1)
-			}
-		}
+	x, _, _, err := fixturefile.Output("testdata/fixture_" + f.name + "_out.png")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return x
 }
@@ -137,31 +124,6 @@ func (f fixture) segOf(t testing.TB, ids *image.Paletted) SegMap {
 	return s
 }
 
-// splitmix64 is SplitMix64's output function (Java's SplittableRandom).
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
-// samplePositions are the flat indices at which train/fixtures.py stores a
-// trace of n values: all of them when n <= samples, else splitmix64(k) mod n
-// for k = 0..samples-1.
-func samplePositions(n, samples int) []int {
-	p := make([]int, 0, min(n, samples))
-	if n <= samples {
-		for i := 0; i < n; i++ {
-			p = append(p, i)
-		}
-		return p
-	}
-	for k := 0; k < samples; k++ {
-		p = append(p, int(splitmix64(uint64(k))%uint64(n)))
-	}
-	return p
-}
-
 // traceError compares a block output chw ([c, h, w]) with the reference
 // values stored under key for a block of shape want (as the metadata
 // records it) and returns the largest absolute difference.
@@ -171,7 +133,7 @@ func (f fixture) traceError(t testing.TB, key string, want [3]int, c, h, w int, 
 		t.Fatalf("fixture %s: %s is %dx%dx%d (%d values), reference %v", f.name, key, c, h, w, len(chw), want)
 	}
 	ref := f.tensor(t, key)
-	pos := samplePositions(c*h*w, f.samples)
+	pos := fixturefile.SamplePositions(c*h*w, f.samples)
 	if len(ref.Data) != len(pos) {
 		t.Fatalf("fixture %s: %s holds %d values, want %d", f.name, key, len(ref.Data), len(pos))
 	}

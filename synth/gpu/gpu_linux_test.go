@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
-	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"spadework/synth"
+	fixturefile "spadework/synth/internal/fixture"
 	"spadework/synth/internal/safetensors"
 )
 
@@ -89,76 +88,26 @@ func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
 	return x
 }
 
-func readPNG(t testing.TB, path string) image.Image {
-	t.Helper()
-	r, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	img, err := png.Decode(r)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
 // labels reads synth/testdata/<fixture>_<name>.png, a label map of ids
 // (8-bit gray), as a paletted image.
 func (f fixture) labels(t testing.TB, name string) *image.Paletted {
 	t.Helper()
-	img := readPNG(t, filepath.Join("..", "testdata", f.name+"_"+name+".png"))
-	g, ok := img.(*image.Gray)
-	if !ok {
-		t.Fatalf("%s: %s.png is %T, want 8-bit gray", f.name, name, img)
+	p, err := fixturefile.Labels(filepath.Join("..", "testdata", f.name+"_"+name+".png"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	pal := make(color.Palette, 256)
-	for i := range pal {
-		pal[i] = color.Gray{uint8(i)}
-	}
-	b := g.Bounds()
-	im := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), pal)
-	for y := 0; y < b.Dy(); y++ {
-		copy(im.Pix[y*im.Stride:y*im.Stride+b.Dx()], g.Pix[y*g.Stride:])
-	}
-	return im
+	return p
 }
 
 // out reads PyTorch's whole tanh output, [3, H, W], from the 16-bit
 // <fixture>_out.png (round((x + 1) / 2 * 65535)).
 func (f fixture) out(t testing.TB) []float32 {
 	t.Helper()
-	img := readPNG(t, filepath.Join("..", "testdata", f.name+"_out.png"))
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	x := make([]float32, 3*w*h)
-	for y := 0; y < h; y++ {
-		for i := 0; i < w; i++ {
-			r, g, bl, _ := img.At(b.Min.X+i, b.Min.Y+y).RGBA()
-			for c, v := range []uint32{r, g, bl} {
-				x[c*w*h+y*w+i] = float32(float64(v)/65535*2 - 1)
-			}
-		}
+	x, _, _, err := fixturefile.Output(filepath.Join("..", "testdata", f.name+"_out.png"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return x
-}
-
-// samplePositions are the flat indices at which train/fixtures.py stores a
-// trace of n values: all when n <= samples, else SplitMix64(k) mod n for
-// k < samples (synth/parity_test.go has the same).
-func samplePositions(n, samples int) []int {
-	var p []int
-	for k := 0; k < min(n, samples); k++ {
-		i := k
-		if n > samples {
-			x := uint64(k) + 0x9e3779b97f4a7c15
-			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-			x = (x ^ x>>27) * 0x94d049bb133111eb
-			i = int((x ^ x>>31) % uint64(n))
-		}
-		p = append(p, i)
-	}
-	return p
 }
 
 // sampledError is the largest difference between chw and the reference
@@ -166,7 +115,7 @@ func samplePositions(n, samples int) []int {
 func (f fixture) sampledError(t testing.TB, key string, chw []float32) float64 {
 	t.Helper()
 	ref := f.tensor(t, key)
-	pos := samplePositions(len(chw), f.samples)
+	pos := fixturefile.SamplePositions(len(chw), f.samples)
 	if len(ref.Data) != len(pos) {
 		t.Fatalf("%s: %s holds %d values, want %d", f.name, key, len(ref.Data), len(pos))
 	}
