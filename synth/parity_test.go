@@ -85,6 +85,19 @@ func (f fixture) tensor(t testing.TB, name string) *safetensors.Tensor {
 	return x
 }
 
+// renderer opens a 2-thread Renderer at the fixture's native size, closed
+// when the test ends.
+func (f fixture) renderer(t testing.TB) *Renderer {
+	t.Helper()
+	w, h := f.m.Size()
+	r, err := NewRenderer(f.m, w, h, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
 // labels reads testdata/fixture_<x>_<name>.png, a label map of ids.
 func (f fixture) labels(t testing.TB, name string) *image.Paletted {
 	t.Helper()
@@ -268,12 +281,8 @@ func TestParityRender(t *testing.T) {
 // that resize at the stored positions.
 func TestParityResizedLabels(t *testing.T) {
 	f := loadFixture(t, "a")
-	w, h := f.m.Size()
-	r, err := NewRenderer(f.m, w, h, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := f.renderer(t)
+	w, h := r.Size()
 	z := f.tensor(t, "z").Data
 	tanhOf := func(labels *image.Paletted) []float32 {
 		if err := r.loadLabels(labels); err != nil {
@@ -333,12 +342,7 @@ func TestFoldSpectral(t *testing.T) {
 
 func TestParityEncoder(t *testing.T) {
 	f := loadFixture(t, "a")
-	w, h := f.m.Size()
-	r, err := NewRenderer(f.m, w, h, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := f.renderer(t)
 	img := readPNG(t, "testdata/fixture_a_photo.png")
 	if b := img.Bounds(); b.Dx() == 256 && b.Dy() == 256 {
 		t.Fatal("the photo should need resizing")
