@@ -43,6 +43,18 @@ def fold_state_dict(sd, prefix):
     return out
 
 
+def pick_weights(ck, which, path):
+    """G's and E's state dicts from a training checkpoint: the moving average
+    (train.py --ema) or the live weights; returns them and which it chose."""
+    if which == "auto":
+        which = "ema" if "G_ema" in ck else "live"
+    if which == "live":
+        return ck["G"], ck["E"], "live"
+    if "G_ema" not in ck:
+        raise SystemExit("%s has no averaged weights (trained without --ema): use --weights live" % path)
+    return ck["G_ema"], ck["E_ema"], "ema (decay %g)" % ck.get("ema", 0)
+
+
 def siftflow_channels():
     ch = [[0, 33]]
     for i in range(1, 34):
@@ -71,16 +83,19 @@ def main():
     p.add_argument("--styles", help="JSON list of [name, trainval image name]")
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "siftflow"))
     p.add_argument("--fp16", action="store_true")
+    p.add_argument("--weights", choices=("auto", "ema", "live"), default="auto",
+                   help="the averaged (ema) or the last (live) G and E; auto = ema where the checkpoint has it")
     a = p.parse_args()
 
     ck = torch.load(a.ckpt)
+    g_sd, e_sd, which = pick_weights(ck, a.weights, a.ckpt)
     cfg = spade.Config(**ck["cfg"])
     G = spade.SPADEGenerator(cfg)
     E = spade.ConvEncoder(cfg)
-    G.load_state_dict(ck["G"])
-    E.load_state_dict(ck["E"])
-    tensors = fold_state_dict(ck["G"], "netG.")
-    tensors.update(fold_state_dict(ck["E"], "netE."))
+    G.load_state_dict(g_sd)
+    E.load_state_dict(e_sd)
+    tensors = fold_state_dict(g_sd, "netG.")
+    tensors.update(fold_state_dict(e_sd, "netE."))
 
     trainval = set(open(os.path.join(a.data, "trainval.txt")).read().split())
     style_names = []
@@ -106,7 +121,7 @@ def main():
         "provenance": json.dumps({
             "trained_by": "Spadework train/train.py",
             "data": "SIFT Flow (LabelMe Outdoor) trainval split, C. Liu, J. Yuen, A. Torralba, CVPR 2009",
-            "iterations": ck["iter"], "train_hours": round(ck.get("hours", 0.0), 2),
+            "iterations": ck["iter"], "weights": which, "train_hours": round(ck.get("hours", 0.0), 2),
             "args": ck["args"], "exported": datetime.date.today().isoformat()}),
         "license": "Weights trained by the Spadework authors on SIFT Flow, which its authors "
                    "distribute for research use; cite Liu, Yuen and Torralba (CVPR 2009).",
@@ -114,7 +129,7 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     safetensors_io.write(a.out, tensors, meta, a.fp16)
     n = sum(t.numel() for t in tensors.values())
-    print("wrote %s: %d tensors, %.2fM values, iteration %d" % (a.out, len(tensors), n / 1e6, ck["iter"]))
+    print("wrote %s: %d tensors, %.2fM values, iteration %d, %s weights" % (a.out, len(tensors), n / 1e6, ck["iter"], which))
 
 
 if __name__ == "__main__":

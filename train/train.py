@@ -22,6 +22,7 @@ Only trainval.txt is read; a fixed slice of it is held out for validation.
 """
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -55,6 +56,9 @@ def parse_args():
     p.add_argument("--lambda_kld", type=float, default=0.05)
     p.add_argument("--lambda_seg", type=float, default=0.0,
                    help="weight of the segmenting discriminator's loss on G (0 = no such discriminator)")
+    p.add_argument("--ema", type=float, default=0.999,
+                   help="decay of the exponential moving average of G's and E's weights that export.py "
+                        "ships (0 = none)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ckpt_every_s", type=float, default=600)
     p.add_argument("--sample_every", type=int, default=250)
@@ -201,6 +205,11 @@ class Trainer:
             self.S = spade.SegDiscriminator(LABEL_NC)
             spade.init_weights(self.S)
             self.opt_s = torch.optim.Adam(self.S.parameters(), lr=args.lr_d, betas=(0.0, 0.9))
+        # Averaged copies of G and E: the weights a GAN's generator ends on are one
+        # point of an oscillation; their running mean renders steadier pictures.
+        self.G_ema = self.E_ema = None
+        if args.ema > 0:
+            self.G_ema, self.E_ema = copy.deepcopy(self.G), copy.deepcopy(self.E)
         self.it = 0
         self.rng = np.random.default_rng(args.seed)
         self.hours = 0.0
@@ -234,6 +243,8 @@ class Trainer:
             "torch_rng": torch.get_rng_state(), "np_rng": self.rng.bit_generator.state,
             "log": self.log[-2000:],
         }
+        if self.G_ema is not None:
+            ck["G_ema"], ck["E_ema"], ck["ema"] = self.G_ema.state_dict(), self.E_ema.state_dict(), self.args.ema
         if self.S is not None:
             ck["S"] = self.S.state_dict()
             ck["opt_s"] = self._slim_opt(self.opt_s.state_dict())
@@ -251,6 +262,13 @@ class Trainer:
         self.D.load_state_dict(ck["D"])
         self.opt_g.load_state_dict(self._fat_opt(ck["opt_g"]))
         self.opt_d.load_state_dict(self._fat_opt(ck["opt_d"]))
+        if self.G_ema is not None and "G_ema" in ck:
+            self.G_ema.load_state_dict(ck["G_ema"])
+            self.E_ema.load_state_dict(ck["E_ema"])
+        elif self.G_ema is not None:
+            print("the checkpoint has no averaged weights: the average starts from its G and E", flush=True)
+            self.G_ema.load_state_dict(ck["G"])
+            self.E_ema.load_state_dict(ck["E"])
         if self.S is not None and "S" in ck:
             self.S.load_state_dict(ck["S"])
             self.opt_s.load_state_dict(self._fat_opt(ck["opt_s"]))
@@ -335,6 +353,7 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
+        self.update_ema()
 
         # Discriminator.
         fake = fake.detach()
@@ -358,6 +377,18 @@ class Trainer:
         self.it += 1
         return out
 
+    def update_ema(self):
+        if self.G_ema is None:
+            return
+        with torch.no_grad():
+            for avg, live in ((self.G_ema, self.G), (self.E_ema, self.E)):
+                for pa, pl in zip(avg.parameters(), live.parameters()):
+                    pa.lerp_(pl, 1 - self.args.ema)
+                # Spectral norm's power-iteration vectors and batch norm's running
+                # statistics are estimates, not weights: the live ones are the freshest.
+                for ba, bl in zip(avg.buffers(), live.buffers()):
+                    ba.copy_(bl)
+
     # ---- looking at it ---------------------------------------------------------
     def samples(self, imgs, labs, path, n=6):
         self.G.eval()
@@ -373,16 +404,17 @@ class Trainer:
                 rows.append((colors[label_to_channels(labs[j])], tensor_to_u8(fake[0]), imgs[j]))
         save_grid(path, rows)
 
-    def validate(self, imgs, labs):
+    def validate(self, imgs, labs, ema=False):
         """Mean L1 (0..2 scale) of full-frame reconstructions from the encoded style."""
-        self.G.eval()
-        self.E.eval()
+        G, E = (self.G_ema, self.E_ema) if ema else (self.G, self.E)
+        G.eval()
+        E.eval()
         tot = 0.0
         with torch.no_grad():
             for s in range(0, len(imgs), 16):
                 real, seg = to_tensors(list(imgs[s:s + 16]), list(labs[s:s + 16]), self.cfg)
-                mu, _ = self.E(real)
-                tot += float((self.G(seg, mu) - real).abs().mean()) * len(real)
+                mu, _ = E(real)
+                tot += float((G(seg, mu) - real).abs().mean()) * len(real)
         return tot / len(imgs)
 
 
@@ -430,9 +462,13 @@ def main():
             tr.samples(vimgs, vlabs, os.path.join(a.out, "samples_latest.jpg"))
         if tr.it % a.val_every == 0:
             v = tr.validate(vimgs, vlabs)
-            print("val L1 %.4f at it %d" % (v, tr.it), flush=True)
+            rec = {"it": tr.it, "val_l1": v, "hours": tr.hours}
+            if tr.G_ema is not None:
+                rec["val_l1_ema"] = tr.validate(vimgs, vlabs, ema=True)
+            print("val L1 %.4f (averaged weights %.4f) at it %d" % (v, rec.get("val_l1_ema", float("nan")), tr.it),
+                  flush=True)
             with open(os.path.join(a.out, "val.jsonl"), "a") as f:
-                f.write(json.dumps({"it": tr.it, "val_l1": v, "hours": tr.hours}) + "\n")
+                f.write(json.dumps(rec) + "\n")
         if time.time() - last_ckpt > a.ckpt_every_s:
             tr.save()
             last_ckpt = time.time()

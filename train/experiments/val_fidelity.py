@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Label fidelity of training checkpoints on the validation slice of trainval (never test.txt).
 
-    /usr/bin/python3 train/experiments/val_fidelity.py train/run/A/latest.pt train/run/B/latest.pt
+    /usr/bin/python3 train/experiments/val_fidelity.py train/run/A/latest.pt train/run/B/latest.pt:live
+
+A checkpoint path may end in :ema or :live to choose the averaged or the last weights
+(export.py --weights); without a suffix it scores what export.py would ship.
 
 For each checkpoint: render the 100 validation label maps in PyTorch (eval mode, the full
 256x256 frame, a random style seeded by the map's index, the same seeds for every checkpoint),
@@ -23,15 +26,20 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import export  # noqa: E402
 import spade  # noqa: E402
 import train as T  # noqa: E402
 
 
 def render_all(ckpt, names, labs, out_dir):
-    ck = torch.load(ckpt)
+    path, which = ckpt, "auto"
+    if ckpt.endswith(":ema") or ckpt.endswith(":live"):
+        path, which = ckpt.rsplit(":", 1)
+    ck = torch.load(path)
+    g_sd, _, _ = export.pick_weights(ck, which, path)
     cfg = spade.Config(**ck["cfg"])
     G = spade.SPADEGenerator(cfg)
-    G.load_state_dict(ck["G"])
+    G.load_state_dict(g_sd)
     G.eval()
     os.makedirs(out_dir, exist_ok=True)
     with torch.no_grad():
