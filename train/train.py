@@ -59,6 +59,9 @@ def parse_args():
     p.add_argument("--ema", type=float, default=0.999,
                    help="decay of the exponential moving average of G's and E's weights that export.py "
                         "ships (0 = none)")
+    p.add_argument("--balance", type=float, default=0.0,
+                   help="repeat-factor sampling threshold t (LVIS): an image is drawn in proportion to "
+                        "max over its classes of max(1, sqrt(t / share of images with the class)); 0 = uniform")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ckpt_every_s", type=float, default=600)
     p.add_argument("--sample_every", type=int, default=250)
@@ -105,6 +108,21 @@ def load_set(data, names):
     if labs.max() > LABEL_NC:
         raise ValueError("label value %d out of range in %s" % (labs.max(), data))
     return imgs, labs
+
+
+def repeat_factors(labs, t):
+    """Per-image sampling weights of repeat-factor sampling (Gupta et al., LVIS, 2019):
+    a class seen in a share f of the images gets r = max(1, sqrt(t / f)), an image the
+    largest r of its classes, so images with rare classes come round more often without
+    any class being cut. Void does not count."""
+    present = np.zeros((len(labs), LABEL_NC + 1), bool)
+    for i, lab in enumerate(labs):
+        present[i, np.unique(lab)] = True
+    present[:, 0] = False
+    share = present.mean(0)
+    r_class = np.where(share > 0, np.sqrt(t / np.maximum(share, 1e-9)), 1.0)
+    r_class = np.maximum(r_class, 1.0)
+    return np.where(present, r_class[None, :], 1.0).max(1), r_class
 
 
 def augment(img, lab, rng):
@@ -210,6 +228,7 @@ class Trainer:
         self.G_ema = self.E_ema = None
         if args.ema > 0:
             self.G_ema, self.E_ema = copy.deepcopy(self.G), copy.deepcopy(self.E)
+        self.draw_p = None  # per-image draw probabilities; None = uniform (see repeat_factors)
         self.it = 0
         self.rng = np.random.default_rng(args.seed)
         self.hours = 0.0
@@ -290,7 +309,10 @@ class Trainer:
 
     # ---- one step ------------------------------------------------------------
     def batch(self, imgs, labs):
-        idx = self.rng.integers(0, len(imgs), self.args.batch)
+        if self.draw_p is None:
+            idx = self.rng.integers(0, len(imgs), self.args.batch)
+        else:
+            idx = self.rng.choice(len(imgs), self.args.batch, p=self.draw_p)
         pairs = [augment(imgs[i], labs[i], self.rng) for i in idx]
         return to_tensors([p[0] for p in pairs], [p[1] for p in pairs], self.cfg)
 
@@ -430,6 +452,13 @@ def main():
     print("loaded %d train + %d val in %.1fs" % (len(imgs), len(vimgs), time.time() - t0), flush=True)
 
     tr = Trainer(a)
+    if a.balance > 0:
+        r_img, r_class = repeat_factors(labs, a.balance)
+        tr.draw_p = r_img / r_img.sum()
+        names33 = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "siftflow_labels.json")))
+        boosted = ["%s %.1fx" % (names33[c]["name"], r_class[c]) for c in np.argsort(-r_class) if r_class[c] > 1]
+        print("repeat-factor sampling t=%g: %d of %d images drawn more often; classes: %s" % (
+            a.balance, int((r_img > 1).sum()), len(r_img), ", ".join(boosted)), flush=True)
     if tr.load():
         print("resumed at iteration %d (%.2f h so far)" % (tr.it, tr.hours), flush=True)
     else:
