@@ -226,6 +226,7 @@ class Trainer:
         # Averaged copies of G and E: the weights a GAN's generator ends on are one
         # point of an oscillation; their running mean renders steadier pictures.
         self.G_ema = self.E_ema = None
+        self.ema_n = 0  # updates since the average started
         if args.ema > 0:
             self.G_ema, self.E_ema = copy.deepcopy(self.G), copy.deepcopy(self.E)
         self.draw_p = None  # per-image draw probabilities; None = uniform (see repeat_factors)
@@ -264,6 +265,7 @@ class Trainer:
         }
         if self.G_ema is not None:
             ck["G_ema"], ck["E_ema"], ck["ema"] = self.G_ema.state_dict(), self.E_ema.state_dict(), self.args.ema
+            ck["ema_n"] = self.ema_n
         if self.S is not None:
             ck["S"] = self.S.state_dict()
             ck["opt_s"] = self._slim_opt(self.opt_s.state_dict())
@@ -281,9 +283,10 @@ class Trainer:
         self.D.load_state_dict(ck["D"])
         self.opt_g.load_state_dict(self._fat_opt(ck["opt_g"]))
         self.opt_d.load_state_dict(self._fat_opt(ck["opt_d"]))
-        if self.G_ema is not None and "G_ema" in ck:
+        if self.G_ema is not None and "ema_n" in ck:
             self.G_ema.load_state_dict(ck["G_ema"])
             self.E_ema.load_state_dict(ck["E_ema"])
+            self.ema_n = ck["ema_n"]
         elif self.G_ema is not None:
             print("the checkpoint has no averaged weights: the average starts from its G and E", flush=True)
             self.G_ema.load_state_dict(ck["G"])
@@ -402,10 +405,15 @@ class Trainer:
     def update_ema(self):
         if self.G_ema is None:
             return
+        # Warm-up (as TensorFlow's ExponentialMovingAverage with num_updates): a
+        # young average forgets its starting point faster instead of carrying it
+        # for thousands of iterations.
+        decay = min(self.args.ema, (1 + self.ema_n) / (10 + self.ema_n))
+        self.ema_n += 1
         with torch.no_grad():
             for avg, live in ((self.G_ema, self.G), (self.E_ema, self.E)):
                 for pa, pl in zip(avg.parameters(), live.parameters()):
-                    pa.lerp_(pl, 1 - self.args.ema)
+                    pa.lerp_(pl, 1 - decay)
                 # Spectral norm's power-iteration vectors and batch norm's running
                 # statistics are estimates, not weights: the live ones are the freshest.
                 for ba, bl in zip(avg.buffers(), live.buffers()):
