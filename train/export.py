@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ckpt_io  # noqa: E402
 import safetensors_io  # noqa: E402
 import spade  # noqa: E402
 
@@ -87,7 +88,7 @@ def main():
                    help="the averaged (ema) or the last (live) G and E; auto = ema where the checkpoint has it")
     a = p.parse_args()
 
-    ck = torch.load(a.ckpt)
+    ck = ckpt_io.load(a.ckpt)
     g_sd, e_sd, which = pick_weights(ck, a.weights, a.ckpt)
     cfg = spade.Config(**ck["cfg"])
     G = spade.SPADEGenerator(cfg)

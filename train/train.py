@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ckpt_io  # noqa: E402
 import spade  # noqa: E402
 
 
@@ -269,15 +270,13 @@ class Trainer:
         if self.S is not None:
             ck["S"] = self.S.state_dict()
             ck["opt_s"] = self._slim_opt(self.opt_s.state_dict())
-        tmp = self.ckpt_path() + ".tmp"
-        torch.save(ck, tmp)
-        os.replace(tmp, self.ckpt_path())
+        ckpt_io.save(ck, self.ckpt_path())
 
     def load(self):
         p = self.ckpt_path()
         if not os.path.exists(p):
             return False
-        ck = torch.load(p)
+        ck = ckpt_io.load(p)
         self.G.load_state_dict(ck["G"])
         self.E.load_state_dict(ck["E"])
         self.D.load_state_dict(ck["D"])

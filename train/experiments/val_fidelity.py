@@ -26,6 +26,7 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import ckpt_io  # noqa: E402
 import export  # noqa: E402
 import spade  # noqa: E402
 import train as T  # noqa: E402
@@ -35,7 +36,7 @@ def render_all(ckpt, names, labs, out_dir):
     path, which = ckpt, "auto"
     if ckpt.endswith(":ema") or ckpt.endswith(":live"):
         path, which = ckpt.rsplit(":", 1)
-    ck = torch.load(path)
+    ck = ckpt_io.load(path)
     g_sd, _, _ = export.pick_weights(ck, which, path)
     cfg = spade.Config(**ck["cfg"])
     G = spade.SPADEGenerator(cfg)
