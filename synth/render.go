@@ -320,6 +320,20 @@ func RandomStyle(seed int64, zdim int) []float32 {
 	return z
 }
 
+// RandomStyleVariety draws z ~ N(0, variety²·I): RandomStyle(seed, zdim)
+// scaled by variety. Below 1 this is the truncation trick (Brock et al.,
+// BigGAN): styles nearer the mean of the prior, which a small generator
+// renders more faithfully to the labels, at the cost of less difference
+// between seeds. The direction is the seed's, so a seed keeps its look as
+// variety changes. The measured trade-off is in assets/MODEL.md.
+func RandomStyleVariety(seed int64, zdim int, variety float64) []float32 {
+	z := RandomStyle(seed, zdim)
+	for i := range z {
+		z[i] *= float32(variety)
+	}
+	return z
+}
+
 // ErrUnknownLabel is wrapped by Render's error for ids the model does not accept.
 var ErrUnknownLabel = errors.New("label id not in the model's label set")
 

@@ -273,6 +273,18 @@ func TestRenderLargerSize(t *testing.T) {
 	}
 }
 
+func TestRandomStyleVariety(t *testing.T) {
+	base := RandomStyle(7, 32)
+	for _, v := range []float64{0, 0.5, 1, 1.5} {
+		z := RandomStyleVariety(7, 32, v)
+		for i := range z {
+			if z[i] != base[i]*float32(v) {
+				t.Fatalf("variety %v: z[%d] = %v, want %v", v, i, z[i], base[i]*float32(v))
+			}
+		}
+	}
+}
+
 func TestRandomStyle(t *testing.T) {
 	a, b, c := RandomStyle(5, 64), RandomStyle(5, 64), RandomStyle(6, 64)
 	if maxAbs(a, b) != 0 || maxAbs(a, c) == 0 {

@@ -12,6 +12,10 @@ Renders through the Go binary (what users get), then measures:
 - style transfer: L1 to the test photo when rendered with the photo's own encoded style vs
   with random styles, on the first 50 maps.
 Test images are only evaluated on, never trained or tuned on.
+
+--variety V renders the random styles at z ~ N(0, V^2 I) (spadework render -variety) and writes
+metrics_variety<V>.json and its segeval report beside the default run's; photo styles do not
+depend on it and are not measured again.
 """
 
 import argparse
@@ -52,6 +56,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--work", default="/tmp/spadework-eval")
     ap.add_argument("--skip-segeval", action="store_true")
+    ap.add_argument("--variety", type=float, default=1.0, help="scale of the random styles (truncation)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N test maps (a dry run; not for reporting)")
     a = ap.parse_args()
 
@@ -78,7 +83,8 @@ def main():
     with open(pf, "w") as f:
         for p in pairs:
             f.write("\t".join(p) + "\n")
-    subprocess.run([a.bin, "render", "--model", a.model, "--pairs", pf], check=True)
+    subprocess.run([a.bin, "render", "--model", a.model, "--variety", repr(a.variety), "--pairs", pf], check=True)
+    suffix = "" if a.variety == 1 else "_variety%g" % a.variety
 
     div = []
     for n in sub:
@@ -92,6 +98,7 @@ def main():
                             for s in seeds]))
     res = {
         "model": a.model,
+        "variety": a.variety,
         "diversity_mean_pairwise_l1": float(np.mean(div)),
         "style_l1_own_photo": float(np.mean(own)),
         "style_l1_random": float(np.mean(rnd)),
@@ -102,8 +109,10 @@ def main():
         for k in ("pixel_acc", "miou", "miou_landscape"):
             res["real_" + k] = real[k]
         # Keys without a prefix: random styles; "photo_style_": the photo's encoded style.
-        for prefix, images, report in (("", dirs["fid"], "segeval_report.txt"),
-                                       ("photo_style_", dirs["sty"], "segeval_report_photo_style.txt")):
+        runs = [("", dirs["fid"], "segeval_report%s.txt" % suffix)]
+        if not suffix:
+            runs.append(("photo_style_", dirs["sty"], "segeval_report_photo_style.txt"))
+        for prefix, images, report in runs:
             seg_out = os.path.join(a.work, "segeval_" + (prefix or "random_"))
             subprocess.run([sys.executable, "eval_generated.py", "--images", images,
                             "--labels", os.path.join(a.data, "labels"), "--split", os.path.join(a.data, "test.txt"),
@@ -115,8 +124,9 @@ def main():
             res[prefix + "miou_ratio_to_real"] = gen["miou"] / real["miou"]
             with open(seg_out + ".txt") as f:
                 open(os.path.join(a.out, report), "w").write(f.read())
-    json.dump(res, open(os.path.join(a.out, "metrics.json"), "w"), indent=1)
-    grid(a, sub[:50:8], lab, dirs, seeds)
+    json.dump(res, open(os.path.join(a.out, "metrics%s.json" % suffix), "w"), indent=1)
+    if not suffix:
+        grid(a, sub[:50:8], lab, dirs, seeds)
     print(json.dumps(res, indent=1))
 
 

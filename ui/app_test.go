@@ -354,6 +354,33 @@ func TestStyleChangesPreview(t *testing.T) {
 	}
 }
 
+func TestVarietyScalesSeedStyles(t *testing.T) {
+	ta := newTestApp(t, 64)
+	ta.style.pickSeed(42)
+	ta.settle()
+	full := append([]float32(nil), ta.style.z()...)
+	before := cloneRGBA(ta.PreviewImage())
+	ta.style.varietySlider.SetValue(0.5)
+	ta.settle()
+	z := ta.style.z()
+	for i := range z {
+		if z[i] != full[i]*0.5 {
+			t.Fatalf("variety 0.5: z[%d] = %v, want %v", i, z[i], full[i]*0.5)
+		}
+	}
+	if bytes.Equal(before.Pix, ta.PreviewImage().Pix) {
+		t.Fatal("changing the variety did not change the preview")
+	}
+	// A preset is a chosen style: variety leaves it alone.
+	ta.style.presetBtns[0].Tapped(&fyne.PointEvent{})
+	preset := append([]float32(nil), ta.style.z()...)
+	ta.style.varietySlider.SetValue(1.2)
+	if !equalF(preset, ta.style.z()) {
+		t.Fatal("variety changed a preset's style")
+	}
+	ta.settle()
+}
+
 func TestSaveOpenRoundTrip(t *testing.T) {
 	ta := newTestApp(t, 64)
 	ta.selectLabel(ta.label("tree"))

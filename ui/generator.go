@@ -41,3 +41,9 @@ type Generator interface {
 func RandomStyle(seed uint64, zdim int) []float32 {
 	return synth.RandomStyle(int64(seed), zdim)
 }
+
+// RandomStyleVariety is RandomStyle scaled by variety (see
+// synth.RandomStyleVariety): below 1, closer to the labels, less varied.
+func RandomStyleVariety(seed uint64, zdim int, variety float64) []float32 {
+	return synth.RandomStyleVariety(int64(seed), zdim, variety)
+}

@@ -29,16 +29,18 @@ type stylePanel struct {
 	slots    [2]styleChoice
 	active   int // the slot a new pick goes to
 	mix      float64
+	variety  float64 // scale of seed styles (synth.RandomStyleVariety)
 	onChange func()
 
-	seedEntry  *widget.Entry
-	slotBtns   [2]*widget.Button
-	slotThumbs [2]*fynecanvas.Image
-	mixSlider  *widget.Slider
-	gallery    *fyne.Container
-	photoThumb *fynecanvas.Image
-	photoBtn   *widget.Button
-	content    fyne.CanvasObject
+	seedEntry     *widget.Entry
+	slotBtns      [2]*widget.Button
+	slotThumbs    [2]*fynecanvas.Image
+	mixSlider     *widget.Slider
+	varietySlider *widget.Slider
+	gallery       *fyne.Container
+	photoThumb    *fynecanvas.Image
+	photoBtn      *widget.Button
+	content       fyne.CanvasObject
 
 	zdim       int
 	onRandom   func()
@@ -47,7 +49,7 @@ type stylePanel struct {
 }
 
 func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
-	s := &stylePanel{onChange: onChange, onRandom: onRandom, onPhoto: onPhoto}
+	s := &stylePanel{onChange: onChange, onRandom: onRandom, onPhoto: onPhoto, variety: 1}
 	s.seedEntry = widget.NewEntry()
 	s.seedEntry.SetPlaceHolder("seed")
 	s.seedEntry.OnSubmitted = func(text string) {
@@ -72,6 +74,12 @@ func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
 		s.mix = v
 		s.changed()
 	}
+	// Variety is the truncation trick for seed styles: lower keeps the
+	// picture closer to the painted labels, higher makes seeds differ more.
+	s.varietySlider = widget.NewSlider(0, 1.5)
+	s.varietySlider.Step = 0.05
+	s.varietySlider.SetValue(s.variety)
+	s.varietySlider.OnChanged = s.setVariety
 	s.photoThumb = &fynecanvas.Image{FillMode: fynecanvas.ImageFillContain}
 	s.photoThumb.SetMinSize(fyne.NewSquareSize(36))
 	s.photoBtn = widget.NewButtonWithIcon("Style photo…", theme.FileImageIcon(), func() {
@@ -85,6 +93,7 @@ func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
 	s.content = container.NewVBox(
 		widget.NewLabelWithStyle("Style", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewBorder(nil, nil, nil, random, s.seedEntry),
+		container.NewBorder(nil, nil, widget.NewLabel("Variety"), nil, s.varietySlider),
 		container.NewBorder(nil, nil, s.photoThumb, nil, s.photoBtn),
 		widget.NewLabel("Presets"),
 		s.gallery,
@@ -148,7 +157,22 @@ func (s *stylePanel) setActive(i int) {
 
 func (s *stylePanel) pickSeed(seed uint64) {
 	s.seedEntry.SetText(strconv.FormatUint(seed, 10))
-	s.pick(styleChoice{Kind: "seed", Name: "seed " + strconv.FormatUint(seed, 10), Seed: seed, Z: RandomStyle(seed, s.zdim)})
+	s.pick(styleChoice{Kind: "seed", Name: "seed " + strconv.FormatUint(seed, 10), Seed: seed, Z: RandomStyleVariety(seed, s.zdim, s.variety)})
+}
+
+// setVariety rescales the seed styles in both slots; presets and photos are
+// styles someone chose and stay as they are.
+func (s *stylePanel) setVariety(v float64) {
+	if v == s.variety {
+		return
+	}
+	s.variety = v
+	for i := range s.slots {
+		if s.slots[i].Kind == "seed" && s.slots[i].Z != nil {
+			s.slots[i].Z = RandomStyleVariety(s.slots[i].Seed, len(s.slots[i].Z), v)
+		}
+	}
+	s.changed()
 }
 
 // pick puts c in the active slot. The first pick fills both slots so that

@@ -120,6 +120,9 @@ func TestRenderAndFriends(t *testing.T) {
 		wantOut string // substring of stdout
 	}{
 		{"seed", []string{"render", "-model", model, "-labels", labels, "-out", out, "-seed", "3"}, 0, "", ""},
+		{"seed, less variety", []string{"render", "-model", model, "-labels", labels, "-out", out, "-seed", "3", "-variety", "0.5"}, 0, "", ""},
+		{"bad variety", []string{"render", "-model", model, "-labels", labels, "-out", out, "-variety", "3"}, 1, "from 0 to 2", ""},
+		{"NaN variety", []string{"render", "-model", model, "-labels", labels, "-out", out, "-variety", "NaN"}, 1, "from 0 to 2", ""},
 		{"style photo", []string{"render", "-model", model, "-labels", labels, "-out", filepath.Join(dir, "o.jpg"), "-style", photo}, 0, "", ""},
 		{"unknown ids", []string{"render", "-model", model, "-labels", unknown, "-out", out}, 1, "200", ""},
 		{"colour png", []string{"render", "-model", model, "-labels", colour, "-out", out}, 1, "grayscale or paletted", ""},
@@ -166,6 +169,23 @@ func TestRenderAndFriends(t *testing.T) {
 	}
 	if samePixels(img, readPNG(t, other)) {
 		t.Error("seeds 3 and 4 rendered the same image")
+	}
+	// Variety scales seed styles: 0.5 changes the picture, and at 0 every
+	// seed is the prior's mean, so seeds no longer differ.
+	if _, e, code := run(t, "render", "-model", model, "-labels", labels, "-out", other, "-seed", "3", "-variety", "0.5"); code != 0 {
+		t.Fatal(e)
+	}
+	if samePixels(img, readPNG(t, other)) {
+		t.Error("variety 0.5 rendered seed 3 as variety 1 does")
+	}
+	zero3, zero4 := filepath.Join(dir, "zero3.png"), filepath.Join(dir, "zero4.png")
+	for seed, path := range map[string]string{"3": zero3, "4": zero4} {
+		if _, e, code := run(t, "render", "-model", model, "-labels", labels, "-out", path, "-seed", seed, "-variety", "0"); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	if !samePixels(readPNG(t, zero3), readPNG(t, zero4)) {
+		t.Error("at variety 0, seeds 3 and 4 rendered different images")
 	}
 	// The scene is an id map the model accepts.
 	if _, e, code := run(t, "render", "-model", model, "-labels", filepath.Join(dir, "scene.png"), "-out", other); code != 0 {

@@ -30,6 +30,7 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 	style := fs.String("style", "", "style photo (JPEG/PNG): its encoded style vector is used")
 	preset := fs.String("preset", "", "named style preset of the model (see 'spadework styles')")
 	seed := fs.Int64("seed", 0, "seed of the random style when neither -style nor -preset is given")
+	variety := fs.Float64("variety", 1, "scale of random (seed) styles, 0..2: below 1 follows the labels more faithfully and varies less between seeds")
 	size := fs.String("size", "", "output size WxH (default: the model's native size)")
 	threads := fs.Int("threads", defaultThreads(), "CPU threads")
 	device := fs.String("device", "cpu", "cpu, gpu or auto")
@@ -39,6 +40,9 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if !(*variety >= 0 && *variety <= 2) {
+		return fmt.Errorf("-variety %v: want a number from 0 to 2", *variety)
 	}
 	if *pairs == "" && (*labels == "" || *out == "") {
 		return fmt.Errorf("need -labels and -out (or -pairs)")
@@ -67,7 +71,7 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		z, err := resolveStyle(ctx, r, m, j.style)
+		z, err := resolveStyle(ctx, r, m, j.style, *variety)
 		if err != nil {
 			return err
 		}
@@ -120,14 +124,16 @@ func readPairs(path string) ([]renderJob, error) {
 	return jobs, sc.Err()
 }
 
-// resolveStyle turns "seed:N", "preset:NAME" or a photo path into a style vector.
-func resolveStyle(ctx context.Context, r styleRenderer, m *synth.Model, spec string) ([]float32, error) {
+// resolveStyle turns "seed:N", "preset:NAME" or a photo path into a style
+// vector; variety scales seed styles only, since presets and photos are
+// styles someone chose.
+func resolveStyle(ctx context.Context, r styleRenderer, m *synth.Model, spec string, variety float64) ([]float32, error) {
 	if s, ok := strings.CutPrefix(spec, "seed:"); ok {
 		seed, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("style %q: seed is not a whole number", spec)
 		}
-		return synth.RandomStyle(seed, m.Config().ZDim), nil
+		return synth.RandomStyleVariety(seed, m.Config().ZDim, variety), nil
 	}
 	if name, ok := strings.CutPrefix(spec, "preset:"); ok {
 		for _, st := range m.Styles() {

@@ -32,7 +32,7 @@ import spade  # noqa: E402
 import train as T  # noqa: E402
 
 
-def render_all(ckpt, names, labs, out_dir):
+def render_all(ckpt, names, labs, out_dir, z_scale=1.0):
     path, which = ckpt, "auto"
     if ckpt.endswith(":ema") or ckpt.endswith(":live"):
         path, which = ckpt.rsplit(":", 1)
@@ -46,7 +46,7 @@ def render_all(ckpt, names, labs, out_dir):
     with torch.no_grad():
         for i, (n, lab) in enumerate(zip(names, labs)):
             seg = spade.one_hot(torch.from_numpy(T.label_to_channels(lab))[None], cfg)
-            z = torch.from_numpy(np.random.default_rng(1000 + i).standard_normal((1, cfg.z_dim)).astype(np.float32))
+            z = torch.from_numpy(np.random.default_rng(1000 + i).standard_normal((1, cfg.z_dim)).astype(np.float32)) * z_scale
             img = T.tensor_to_u8(G(seg, z)[0])
             Image.fromarray(img).save(os.path.join(out_dir, n + ".png"))
     return ck["iter"]
@@ -59,6 +59,8 @@ def main():
     ap.add_argument("--segeval", default=os.path.join(HERE, "..", "..", "..", "shared", "tools", "segeval"))
     ap.add_argument("--work", default="/tmp/spadework-val-fidelity")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--z-scale", type=float, default=1.0,
+                    help="multiply each random style by this (truncation; 1 = z ~ N(0, I))")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     _, val = T.split_trainval(T.read_split(a.data, "trainval.txt"))
@@ -70,7 +72,7 @@ def main():
     rows = []
     for k, ck in enumerate(a.ckpts):
         d = os.path.join(a.work, "ckpt%d" % k)
-        it = render_all(ck, val, labs, d)
+        it = render_all(ck, val, labs, d, a.z_scale)
         out = os.path.join(a.work, "seg%d" % k)
         subprocess.run([sys.executable, "eval_generated.py", "--images", os.path.abspath(d),
                         "--labels", os.path.abspath(os.path.join(a.data, "labels")), "--split", split,
