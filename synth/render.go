@@ -322,10 +322,11 @@ func RandomStyle(seed int64, zdim int) []float32 {
 
 // RandomStyleVariety draws z ~ N(0, variety²·I): RandomStyle(seed, zdim)
 // scaled by variety. Below 1 this is the truncation trick (Brock et al.,
-// BigGAN): styles nearer the mean of the prior, which a small generator
-// renders more faithfully to the labels, at the cost of less difference
-// between seeds. The direction is the seed's, so a seed keeps its look as
-// variety changes. The measured trade-off is in assets/MODEL.md.
+// BigGAN): styles nearer the mean of the prior, which look tamer and
+// differ less between seeds; early in training they also followed the
+// labels more faithfully, an advantage that later checkpoints lost. The
+// direction is the seed's, so a seed keeps its look as variety changes.
+// The measured trade-off is in assets/MODEL.md.
 func RandomStyleVariety(seed int64, zdim int, variety float64) []float32 {
 	z := RandomStyle(seed, zdim)
 	for i := range z {

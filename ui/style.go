@@ -74,8 +74,8 @@ func newStylePanel(onChange, onRandom, onPhoto func()) *stylePanel {
 		s.mix = v
 		s.changed()
 	}
-	// Variety is the truncation trick for seed styles: lower keeps the
-	// picture closer to the painted labels, higher makes seeds differ more.
+	// Variety is the truncation trick for seed styles: lower gives
+	// tamer styles that differ less between seeds, higher makes them differ more.
 	s.varietySlider = widget.NewSlider(0, 1.5)
 	s.varietySlider.Step = 0.05
 	s.varietySlider.SetValue(s.variety)

@@ -30,7 +30,7 @@ func runRender(ctx context.Context, env *Env, args []string) error {
 	style := fs.String("style", "", "style photo (JPEG/PNG): its encoded style vector is used")
 	preset := fs.String("preset", "", "named style preset of the model (see 'spadework styles')")
 	seed := fs.Int64("seed", 0, "seed of the random style when neither -style nor -preset is given")
-	variety := fs.Float64("variety", 1, "scale of random (seed) styles, 0..2: below 1 follows the labels more faithfully and varies less between seeds")
+	variety := fs.Float64("variety", 1, "scale of random (seed) styles, 0..2: below 1 gives tamer styles that vary less between seeds")
 	size := fs.String("size", "", "output size WxH (default: the model's native size)")
 	threads := fs.Int("threads", defaultThreads(), "CPU threads")
 	device := fs.String("device", "cpu", "cpu, gpu or auto")
