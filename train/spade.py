@@ -349,3 +349,49 @@ if __name__ == "__main__":
         p = sum(t.numel() for t in g.state_dict().values())
         print("ngf", ngf, "nhidden", nh, "params %.2fM" % (p / 1e6), "GMACs %.2f" % (count_macs(g, cfg) / 1e9))
     sys.stdout.flush()
+
+
+class LabelSegmenter(nn.Module):
+    """A small U-Net that segments photos into the label classes, trained on real photos only
+    (train/seg_pretrain.py) and then frozen.
+
+    Its cross entropy on generated windows is a label-fidelity loss for the generator: the
+    stand-in, for label maps, of the perceptual loss the reference takes from a pretrained VGG.
+    Unlike the segmenting discriminator above it has no "fake" class and does not learn during
+    the generator's training, so its signal is useful from the first step. Batch norm, no
+    spectral norm: it is a classifier, not a critic. Logits come out at half the input size and
+    are resized up.
+    """
+
+    def __init__(self, num_classes, widths=(32, 64, 128, 192), dec_widths=(128, 64, 32)):
+        super().__init__()
+
+        def block(cin, cout, stride):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+                                 nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                                 nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                                 nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+        self.enc = nn.ModuleList()
+        prev = 3
+        for c in widths:
+            self.enc.append(block(prev, c, 2))
+            prev = c
+        self.dec = nn.ModuleList()
+        for skip, c in zip(reversed(widths[:-1]), dec_widths):
+            self.dec.append(nn.Sequential(nn.Conv2d(prev + skip, c, 3, padding=1, bias=False),
+                                          nn.BatchNorm2d(c), nn.ReLU(inplace=True)))
+            prev = c
+        self.out = nn.Conv2d(prev, num_classes, 1)
+
+    def forward(self, x):
+        size = x.shape[2:]
+        skips = []
+        for b in self.enc:
+            x = b(x)
+            skips.append(x)
+        for i, conv in enumerate(self.dec):
+            skip = skips[-2 - i]
+            x = F.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
+            x = conv(torch.cat([x, skip], 1))
+        return F.interpolate(self.out(x), size=size, mode="bilinear", align_corners=False)

@@ -57,6 +57,12 @@ def parse_args():
     p.add_argument("--lambda_kld", type=float, default=0.05)
     p.add_argument("--lambda_seg", type=float, default=0.0,
                    help="weight of the segmenting discriminator's loss on G (0 = no such discriminator)")
+    p.add_argument("--seg_ckpt", default="",
+                   help="a segmenter from seg_pretrain.py whose class-balanced cross entropy on the "
+                        "generated window is added to G's loss (weight --lambda_segp)")
+    p.add_argument("--lambda_segp", type=float, default=2.0)
+    p.add_argument("--lr_segp", type=float, default=3e-4,
+                   help="the segmenter keeps learning on each batch's real windows at this rate (0 = frozen)")
     p.add_argument("--ema", type=float, default=0.999,
                    help="decay of the exponential moving average of G's and E's weights that export.py "
                         "ships (0 = none)")
@@ -224,6 +230,11 @@ class Trainer:
             self.S = spade.SegDiscriminator(LABEL_NC)
             spade.init_weights(self.S)
             self.opt_s = torch.optim.Adam(self.S.parameters(), lr=args.lr_d, betas=(0.0, 0.9))
+        # A segmenter trained on real photos (seg_pretrain.py): a label-fidelity loss for G.
+        # It only ever learns from real photos, so it stays a judge of what a class looks like.
+        self.S_label = self.opt_segp = None
+        if args.seg_ckpt:
+            self._make_segmenter(torch.load(args.seg_ckpt)["S"])
         # Averaged copies of G and E: the weights a GAN's generator ends on are one
         # point of an oscillation; their running mean renders steadier pictures.
         self.G_ema = self.E_ema = None
@@ -235,6 +246,13 @@ class Trainer:
         self.rng = np.random.default_rng(args.seed)
         self.hours = 0.0
         self.log = []
+
+    def _make_segmenter(self, state):
+        self.S_label = spade.LabelSegmenter(LABEL_NC)
+        self.S_label.load_state_dict(state)
+        self.S_label.eval().requires_grad_(False)
+        if self.args.lr_segp > 0:
+            self.opt_segp = torch.optim.AdamW(self.S_label.parameters(), lr=self.args.lr_segp, weight_decay=1e-4)
 
     # ---- checkpoints -------------------------------------------------------
     def ckpt_path(self):
@@ -267,6 +285,10 @@ class Trainer:
         if self.G_ema is not None:
             ck["G_ema"], ck["E_ema"], ck["ema"] = self.G_ema.state_dict(), self.E_ema.state_dict(), self.args.ema
             ck["ema_n"] = self.ema_n
+        if self.S_label is not None:
+            ck["S_segp"] = self.S_label.state_dict()
+            if self.opt_segp is not None:
+                ck["opt_segp"] = self.opt_segp.state_dict()
         if self.S is not None:
             ck["S"] = self.S.state_dict()
             ck["opt_s"] = self._slim_opt(self.opt_s.state_dict())
@@ -290,6 +312,14 @@ class Trainer:
             print("the checkpoint has no averaged weights: the average starts from its G and E", flush=True)
             self.G_ema.load_state_dict(ck["G"])
             self.E_ema.load_state_dict(ck["E"])
+        if self.S_label is None and "S_segp" in ck and self.args.lambda_segp > 0:
+            # A run that trained with the segmenter's loss goes on with it (--lambda_segp 0 stops it).
+            print("the checkpoint trains with a segmenter's loss: it goes on", flush=True)
+            self._make_segmenter(ck["S_segp"])
+        if self.S_label is not None and "S_segp" in ck:
+            self.S_label.load_state_dict(ck["S_segp"])
+            if self.opt_segp is not None and "opt_segp" in ck:
+                self.opt_segp.load_state_dict(ck["opt_segp"])
         if self.S is not None and "S" in ck:
             self.S.load_state_dict(ck["S"])
             self.opt_s.load_state_dict(self._fat_opt(ck["opt_s"]))
@@ -374,6 +404,11 @@ class Trainer:
             weights = class_balance(ids, LABEL_NC)
             g_seg = weighted_ce(self.S(fake), ids.masked_fill(ids == LABEL_NC, 0), weights) * a.lambda_seg
             g_loss = g_loss + g_seg
+        if self.S_label is not None:
+            ids_p = seg.argmax(1)
+            g_segp = weighted_ce(self.S_label(fake), ids_p.masked_fill(ids_p == LABEL_NC, 0),
+                                 class_balance(ids_p, LABEL_NC)) * a.lambda_segp
+            g_loss = g_loss + g_segp
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -388,6 +423,17 @@ class Trainer:
         self.opt_d.step()
         out = {"G_gan": float(g_gan), "G_feat": float(g_feat), "G_l1": float(g_l1), "KLD": float(g_kld),
                "D_fake": float(d_fake), "D_real": float(d_real)}
+        if self.S_label is not None:
+            out["G_segp"] = float(g_segp)
+            if self.opt_segp is not None:
+                S = self.S_label
+                S.train().requires_grad_(True)
+                s_loss = weighted_ce(S(real), ids_p.masked_fill(ids_p == LABEL_NC, 0), class_balance(ids_p, LABEL_NC))
+                self.opt_segp.zero_grad(set_to_none=True)
+                s_loss.backward()
+                self.opt_segp.step()
+                S.eval().requires_grad_(False)
+                out["S_real"] = float(s_loss)
 
         if self.S is not None:
             self.S.requires_grad_(True)
