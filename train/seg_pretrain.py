@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Train the frozen segmenter behind train.py's --seg_ckpt label-fidelity loss.
+"""Pretrain the segmenter behind train.py's --seg_ckpt label-fidelity loss.
 
 A small U-Net (spade.LabelSegmenter) learns to segment the real trainval photos (the
 validation slice held out, as in train.py) on the same flips, scale jitter and 128x128
@@ -7,7 +7,7 @@ windows the generator trains on, with class-balanced cross entropy so rare natur
 count. It never sees test.txt, and it is independent of ../shared/tools/segeval, which
 scores the generator. It reports pixel accuracy and mIoU on the validation slice.
 
-    /usr/bin/python3 train/seg_pretrain.py --data ../shared/data/siftflow --out train/run/segmenter.pt --minutes 30
+    /usr/bin/python3 train/seg_pretrain.py --data ../shared/data/siftflow --out train/run/segmenter.pt --minutes 25 --batch 16
 """
 
 import argparse
@@ -46,8 +46,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "siftflow"))
     p.add_argument("--out", required=True)
-    p.add_argument("--minutes", type=float, default=30)
-    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--minutes", type=float, default=25)
+    p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=2)
@@ -95,8 +95,7 @@ def main():
     acc, miou = evaluate(S, vimgs, vlabs, cfg)
     print("final: val pixel acc %.1f  mIoU %.1f after %d iterations, %.1f min" % (
         100 * acc, 100 * miou, it, (time.time() - start) / 60), flush=True)
-    torch.save({"S": S.state_dict(), "iters": it, "val_acc": acc, "val_miou": miou,
-                "widths": (32, 64, 128, 192)}, a.out)
+    torch.save({"S": S.state_dict(), "iters": it, "val_acc": acc, "val_miou": miou}, a.out)
 
 
 if __name__ == "__main__":

@@ -341,24 +341,15 @@ def kld(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
-if __name__ == "__main__":
-    import sys
-    for ngf, nh in [(16, 32), (16, 64), (24, 64), (64, 128)]:
-        cfg = Config(ngf=ngf, nhidden=nh)
-        g = SPADEGenerator(cfg)
-        p = sum(t.numel() for t in g.state_dict().values())
-        print("ngf", ngf, "nhidden", nh, "params %.2fM" % (p / 1e6), "GMACs %.2f" % (count_macs(g, cfg) / 1e9))
-    sys.stdout.flush()
-
 
 class LabelSegmenter(nn.Module):
     """A small U-Net that segments photos into the label classes, trained on real photos only
-    (train/seg_pretrain.py) and then frozen.
+    (train/seg_pretrain.py), and then only ever on the real windows of train.py's batches.
 
     Its cross entropy on generated windows is a label-fidelity loss for the generator: the
     stand-in, for label maps, of the perceptual loss the reference takes from a pretrained VGG.
-    Unlike the segmenting discriminator above it has no "fake" class and does not learn during
-    the generator's training, so its signal is useful from the first step. Batch norm, no
+    Unlike the segmenting discriminator above it has no "fake" class and never learns from
+    generated pixels, and it is pretrained, so its signal is useful from the first step. Batch norm, no
     spectral norm: it is a classifier, not a critic. Logits come out at half the input size and
     are resized up.
     """
@@ -395,3 +386,14 @@ class LabelSegmenter(nn.Module):
             x = F.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
             x = conv(torch.cat([x, skip], 1))
         return F.interpolate(self.out(x), size=size, mode="bilinear", align_corners=False)
+
+
+if __name__ == "__main__":
+    import sys
+    for ngf, nh in [(16, 32), (16, 64), (24, 64), (64, 128)]:
+        cfg = Config(ngf=ngf, nhidden=nh)
+        g = SPADEGenerator(cfg)
+        p = sum(t.numel() for t in g.state_dict().values())
+        print("ngf", ngf, "nhidden", nh, "params %.2fM" % (p / 1e6), "GMACs %.2f" % (count_macs(g, cfg) / 1e9))
+    sys.stdout.flush()
+

@@ -406,8 +406,8 @@ class Trainer:
             g_loss = g_loss + g_seg
         if self.S_label is not None:
             ids_p = seg.argmax(1)
-            g_segp = weighted_ce(self.S_label(fake), ids_p.masked_fill(ids_p == LABEL_NC, 0),
-                                 class_balance(ids_p, LABEL_NC)) * a.lambda_segp
+            target_p, weights_p = ids_p.masked_fill(ids_p == LABEL_NC, 0), class_balance(ids_p, LABEL_NC)
+            g_segp = weighted_ce(self.S_label(fake), target_p, weights_p) * a.lambda_segp
             g_loss = g_loss + g_segp
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -428,7 +428,7 @@ class Trainer:
             if self.opt_segp is not None:
                 S = self.S_label
                 S.train().requires_grad_(True)
-                s_loss = weighted_ce(S(real), ids_p.masked_fill(ids_p == LABEL_NC, 0), class_balance(ids_p, LABEL_NC))
+                s_loss = weighted_ce(S(real), target_p, weights_p)
                 self.opt_segp.zero_grad(set_to_none=True)
                 s_loss.backward()
                 self.opt_segp.step()
