@@ -341,7 +341,6 @@ def kld(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
-
 class LabelSegmenter(nn.Module):
     """A small U-Net that segments photos into the label classes, trained on real photos only
     (train/seg_pretrain.py), and then only ever on the real windows of train.py's batches.
@@ -396,4 +395,3 @@ if __name__ == "__main__":
         p = sum(t.numel() for t in g.state_dict().values())
         print("ngf", ngf, "nhidden", nh, "params %.2fM" % (p / 1e6), "GMACs %.2f" % (count_macs(g, cfg) / 1e9))
     sys.stdout.flush()
-
