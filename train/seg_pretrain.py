@@ -8,6 +8,9 @@ count. It never sees test.txt, and it is independent of ../shared/tools/segeval,
 scores the generator. It reports pixel accuracy and mIoU on the validation slice.
 
     /usr/bin/python3 train/seg_pretrain.py --data ../shared/data/siftflow --out train/run/segmenter.pt --minutes 25 --batch 16
+
+--init starts from an earlier segmenter instead, such as the one a train.py checkpoint carries
+(its S_segp); a train.py run given the result with --seg_ckpt uses it in place of its own.
 """
 
 import argparse
@@ -19,6 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ckpt_io  # noqa: E402
 import spade  # noqa: E402
 import train as tr  # noqa: E402
 
@@ -42,6 +46,16 @@ def evaluate(S, imgs, labs, cfg):
     return acc, float((inter[present] / union[present]).mean())
 
 
+def load_segmenter_state(path):
+    """The segmenter's weights from a seg_pretrain.py output or from a train.py checkpoint."""
+    ck = ckpt_io.load(path)  # reads train.py's compact format and plain torch.save files
+    for key in ("S", "S_segp"):
+        if key in ck and any(k.startswith("enc.") for k in ck[key]):
+            return ck[key]
+    raise SystemExit("%s: no segmenter in it (neither a seg_pretrain.py output nor a checkpoint "
+                     "trained with --seg_ckpt)" % path)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "siftflow"))
@@ -52,6 +66,9 @@ def main():
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--init", default="",
+                   help="start from this segmenter instead of from scratch: a seg_pretrain.py output, "
+                        "or a train.py checkpoint whose segmenter (S_segp) goes on learning")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -61,6 +78,10 @@ def main():
     vimgs, vlabs = tr.load_set(a.data, val_names)
     cfg = spade.Config(label_nc=tr.LABEL_NC)
     S = spade.LabelSegmenter(tr.LABEL_NC)
+    if a.init:
+        S.load_state_dict(load_segmenter_state(a.init))
+        acc, miou = evaluate(S, vimgs, vlabs, cfg)
+        print("from %s: val pixel acc %.1f  mIoU %.1f" % (a.init, 100 * acc, 100 * miou), flush=True)
     print("segmenter: %.2fM params; %d train, %d val photos" % (
         sum(q.numel() for q in S.parameters()) / 1e6, len(imgs), len(vimgs)), flush=True)
     opt = torch.optim.AdamW(S.parameters(), lr=a.lr, weight_decay=1e-4)

@@ -316,7 +316,12 @@ class Trainer:
             # A run that trained with the segmenter's loss goes on with it (--lambda_segp 0 stops it).
             print("the checkpoint trains with a segmenter's loss: it goes on", flush=True)
             self._make_segmenter(ck["S_segp"])
-        if self.S_label is not None and "S_segp" in ck:
+        if (self.S_label is not None and "S_segp" in ck and self.args.seg_ckpt
+                and ck.get("args", {}).get("seg_ckpt") != self.args.seg_ckpt):
+            # A segmenter newly named on the command line replaces the checkpoint's and its
+            # optimizer state; a run resumed with the same --seg_ckpt goes on with its own.
+            print("the segmenter from %s replaces the checkpoint's" % self.args.seg_ckpt, flush=True)
+        elif self.S_label is not None and "S_segp" in ck:
             self.S_label.load_state_dict(ck["S_segp"])
             if self.opt_segp is not None and "opt_segp" in ck:
                 self.opt_segp.load_state_dict(ck["opt_segp"])
