@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ckpt_io  # noqa: E402
 import spade  # noqa: E402
 import train as tr  # noqa: E402
 
@@ -44,16 +43,6 @@ def evaluate(S, imgs, labs, cfg):
     union = conf.sum(0).float() + conf.sum(1).float() - inter
     present = conf.sum(1) > 0
     return acc, float((inter[present] / union[present]).mean())
-
-
-def load_segmenter_state(path):
-    """The segmenter's weights from a seg_pretrain.py output or from a train.py checkpoint."""
-    ck = ckpt_io.load(path)  # reads train.py's compact format and plain torch.save files
-    for key in ("S", "S_segp"):
-        if key in ck and any(k.startswith("enc.") for k in ck[key]):
-            return ck[key]
-    raise SystemExit("%s: no segmenter in it (neither a seg_pretrain.py output nor a checkpoint "
-                     "trained with --seg_ckpt)" % path)
 
 
 def main():
@@ -79,7 +68,7 @@ def main():
     cfg = spade.Config(label_nc=tr.LABEL_NC)
     S = spade.LabelSegmenter(tr.LABEL_NC)
     if a.init:
-        S.load_state_dict(load_segmenter_state(a.init))
+        S.load_state_dict(tr.load_segmenter_state(a.init))
         acc, miou = evaluate(S, vimgs, vlabs, cfg)
         print("from %s: val pixel acc %.1f  mIoU %.1f" % (a.init, 100 * acc, 100 * miou), flush=True)
     print("segmenter: %.2fM params; %d train, %d val photos" % (

@@ -210,6 +210,17 @@ def multiscale_l1(a, b):
     return loss / 3
 
 
+def load_segmenter_state(path):
+    """The segmenter's weights from a seg_pretrain.py output or from a train.py checkpoint."""
+    ck = ckpt_io.load(path)  # reads train.py's compact format and plain torch.save files
+    # A checkpoint's "S" is the segmenting discriminator; the segmenter's keys start with "enc.".
+    for key in ("S", "S_segp"):
+        if key in ck and any(k.startswith("enc.") for k in ck[key]):
+            return ck[key]
+    raise SystemExit("%s: no segmenter in it (neither a seg_pretrain.py output nor a checkpoint "
+                     "trained with --seg_ckpt)" % path)
+
+
 class Trainer:
     def __init__(self, args):
         self.args = args
@@ -234,7 +245,7 @@ class Trainer:
         # It only ever learns from real photos, so it stays a judge of what a class looks like.
         self.S_label = self.opt_segp = None
         if args.seg_ckpt:
-            self._make_segmenter(torch.load(args.seg_ckpt)["S"])
+            self._make_segmenter(load_segmenter_state(args.seg_ckpt))
         # Averaged copies of G and E: the weights a GAN's generator ends on are one
         # point of an oscillation; their running mean renders steadier pictures.
         self.G_ema = self.E_ema = None
