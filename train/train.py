@@ -213,10 +213,10 @@ def multiscale_l1(a, b):
 def load_segmenter_state(path):
     """The segmenter's weights from a seg_pretrain.py output or from a train.py checkpoint."""
     ck = ckpt_io.load(path)  # reads train.py's compact format and plain torch.save files
-    # A checkpoint's "S" is the segmenting discriminator; the segmenter's keys start with "enc.".
-    for key in ("S", "S_segp"):
-        if key in ck and any(k.startswith("enc.") for k in ck[key]):
-            return ck[key]
+    if "S_segp" in ck:
+        return ck["S_segp"]
+    if "S" in ck and "iter" not in ck:  # in a train.py checkpoint "S" is the segmenting discriminator
+        return ck["S"]
     raise SystemExit("%s: no segmenter in it (neither a seg_pretrain.py output nor a checkpoint "
                      "trained with --seg_ckpt)" % path)
 
