@@ -10,8 +10,11 @@ For each checkpoint: render the 100 validation label maps in PyTorch (eval mode,
 256x256 frame, a random style seeded by the map's index, the same seeds for every checkpoint),
 segment the renders with ../shared/tools/segeval and print pixel accuracy, mIoU and landscape
 mIoU. Checkpoints of one run are compared on the same maps and styles, so the difference between
-them is the training's, not the sample's. This is what training decisions are made on; the
-held-out test maps are only for the final report (train/evaluate.py).
+them is the training's, not the sample's. Every checkpoint after the first is also compared with
+the first, paired over the maps (segeval's --compare): the difference in mIoU and landscape mIoU
+with its 95% bootstrap interval, which says whether 100 maps can tell the two apart. This is what
+training decisions are made on; the held-out test maps are only for the final report
+(train/evaluate.py).
 """
 
 import argparse
@@ -74,14 +77,21 @@ def main():
         d = os.path.join(a.work, "ckpt%d" % k)
         it = render_all(ck, val, labs, d, a.z_scale)
         out = os.path.join(a.work, "seg%d" % k)
-        subprocess.run([sys.executable, "eval_generated.py", "--images", os.path.abspath(d),
-                        "--labels", os.path.abspath(os.path.join(a.data, "labels")), "--split", split,
-                        "--out", out], cwd=a.segeval, check=True, stdout=subprocess.DEVNULL)
+        cmd = [sys.executable, "eval_generated.py", "--images", os.path.abspath(d),
+               "--labels", os.path.abspath(os.path.join(a.data, "labels")), "--split", split, "--out", out]
+        if k > 0:
+            cmd += ["--compare", os.path.join(a.work, "seg0.npz")]
+        subprocess.run(cmd, cwd=a.segeval, check=True, stdout=subprocess.DEVNULL)
         m = json.load(open(out + ".json"))
-        rows.append((ck, it, m["pixel_acc"], m["miou"], m["miou_landscape"]))
-    print("checkpoint\titer\tpixel_acc\tmIoU\tlandscape_mIoU")
-    for ck, it, acc, miou, land in rows:
-        print("%s\t%d\t%.1f\t%.1f\t%.1f" % (ck, it, 100 * acc, 100 * miou, 100 * land))
+        rows.append((ck, it, m, m.get("compare")))
+    print("checkpoint\titer\tpixel_acc\tmIoU\tlandscape_mIoU\tmIoU - first [95%]\tlandscape - first [95%]")
+    for ck, it, m, c in rows:
+        line = "%s\t%d\t%.1f\t%.1f\t%.1f" % (ck, it, 100 * m["pixel_acc"], 100 * m["miou"], 100 * m["miou_landscape"])
+        if c:
+            for key in ("miou", "miou_landscape"):
+                lo, hi = c["ci95"][key]
+                line += "\t%+.1f [%+.1f, %+.1f]" % (100 * c[key], 100 * lo, 100 * hi)
+        print(line)
 
 
 if __name__ == "__main__":
