@@ -83,10 +83,11 @@ def main():
             cmd += ["--compare", os.path.join(a.work, "seg0.npz")]
         subprocess.run(cmd, cwd=a.segeval, check=True, stdout=subprocess.DEVNULL)
         m = json.load(open(out + ".json"))
-        rows.append((ck, it, m, m.get("compare")))
+        rows.append((ck, it, m))
     print("checkpoint\titer\tpixel_acc\tmIoU\tlandscape_mIoU\tmIoU - first [95%]\tlandscape - first [95%]")
-    for ck, it, m, c in rows:
+    for ck, it, m in rows:
         line = "%s\t%d\t%.1f\t%.1f\t%.1f" % (ck, it, 100 * m["pixel_acc"], 100 * m["miou"], 100 * m["miou_landscape"])
+        c = m.get("compare")
         if c:
             for key in ("miou", "miou_landscape"):
                 lo, hi = c["ci95"][key]
