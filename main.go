@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"spadework/assets"
@@ -38,8 +39,8 @@ func main() {
 
 // runApp opens the painting app with the embedded default model.
 func runApp(args []string) error {
-	if len(args) > 1 {
-		return fmt.Errorf("expected at most one file to open, got %d arguments (see 'spadework help')", len(args))
+	if err := checkCanOpenWindow(args, runtime.GOOS, os.Getenv); err != nil {
+		return err
 	}
 	m, err := synth.Decode(assets.DefaultModel(), assets.DefaultModelName)
 	if err != nil {
@@ -56,4 +57,30 @@ func runApp(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return ui.Run(ctx, opts)
+}
+
+// checkCanOpenWindow catches, before a window is attempted, the mistakes that
+// would otherwise end in a GLFW panic or an empty app: no display to open a
+// window on, and a first argument that is neither a command nor a file (a
+// mistyped command such as "spadework rendr").
+func checkCanOpenWindow(args []string, goos string, getenv func(string) string) error {
+	if len(args) > 1 {
+		return fmt.Errorf("expected at most one file to open, got %d arguments (see 'spadework -h')", len(args))
+	}
+	if len(args) == 1 {
+		if _, err := os.Stat(args[0]); err != nil {
+			return fmt.Errorf("%q is not a command, and opening it as a file failed: %w (see 'spadework -h')", args[0], err)
+		}
+	}
+	// X11 and Wayland are found through the environment; macOS, Windows,
+	// and the mobile targets always have a screen.
+	switch goos {
+	case "darwin", "windows", "ios", "android":
+		return nil
+	}
+	if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+		return fmt.Errorf("no display to open the painting window on (DISPLAY and WAYLAND_DISPLAY are unset); " +
+			"without one, 'spadework render' paints from the command line (see 'spadework -h')")
+	}
+	return nil
 }
