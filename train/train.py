@@ -52,6 +52,11 @@ def parse_args():
     p.add_argument("--iters", type=int, default=200000)
     p.add_argument("--lr_g", type=float, default=1e-4)
     p.add_argument("--lr_d", type=float, default=4e-4)
+    p.add_argument("--decay_from", type=int, default=0,
+                   help="iteration where G's and D's learning rates start falling linearly to zero, as the "
+                        "reference's second half does (0 = constant rates)")
+    p.add_argument("--decay_iters", type=int, default=0,
+                   help="iterations the fall from --lr_g/--lr_d to zero takes")
     p.add_argument("--lambda_feat", type=float, default=10.0)
     p.add_argument("--lambda_l1", type=float, default=10.0)
     p.add_argument("--lambda_kld", type=float, default=0.05)
@@ -355,6 +360,22 @@ class Trainer:
         self.log = ck.get("log", [])
         return True
 
+    def scheduled_lr(self, base):
+        """base, or its linear fall to zero after --decay_from; a function of the
+        iteration alone, so a resumed run continues the same schedule."""
+        a = self.args
+        if a.decay_from <= 0 or a.decay_iters <= 0 or self.it < a.decay_from:
+            return base
+        return base * max(0.0, 1.0 - (self.it - a.decay_from) / a.decay_iters)
+
+    def apply_lr_schedule(self):
+        pairs = [(self.opt_g, self.args.lr_g), (self.opt_d, self.args.lr_d)]
+        if self.S is not None:
+            pairs.append((self.opt_s, self.args.lr_d))
+        for opt, base in pairs:
+            for g in opt.param_groups:
+                g["lr"] = self.scheduled_lr(base)
+
     # ---- one step ------------------------------------------------------------
     def batch(self, imgs, labs):
         if self.draw_p is None:
@@ -545,6 +566,7 @@ def main():
         signal.signal(sig, lambda *_: stop.append(1))
     while tr.it < a.iters and not stop:
         ts = time.time()
+        tr.apply_lr_schedule()
         losses = tr.step(imgs, labs)
         window.append(time.time() - ts)
         window = window[-50:]
@@ -552,8 +574,9 @@ def main():
         if tr.it % 10 == 0:
             sp = sum(window) / len(window)
             eta = (a.iters - tr.it) * sp / 3600
-            print("it %d  %s  %.2f it/s  %.2f h trained  ETA %.1f h" % (
-                tr.it, " ".join("%s %.3f" % kv for kv in losses.items()), 1 / sp, tr.hours, eta), flush=True)
+            print("it %d  %s  %.2f it/s  %.2f h trained  ETA %.1f h%s" % (
+                tr.it, " ".join("%s %.3f" % kv for kv in losses.items()), 1 / sp, tr.hours, eta,
+                "  lr_g %.3g" % tr.opt_g.param_groups[0]["lr"] if a.decay_from > 0 else ""), flush=True)
             tr.log.append(dict(it=tr.it, **losses))
         if tr.it % a.sample_every == 0:
             tr.samples(vimgs, vlabs, os.path.join(a.out, "samples_%06d.jpg" % tr.it))
