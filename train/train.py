@@ -180,6 +180,30 @@ def tensor_to_u8(t):
     return a.astype(np.uint8)
 
 
+def recalibrate_batch_norm(G, E, imgs, labs, cfg, batch=8, seed=0):
+    """Recompute G's batch-norm running statistics as a plain average over the given
+    frames, rendered with G's and E's own weights (style sampled from E's posterior, as in
+    training). Training keeps the statistics of the live weights; the averaged weights
+    (--ema) are a different network whose activations have other statistics."""
+    bns = [m for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    gen = torch.Generator().manual_seed(seed)
+    G.train()
+    E.eval()
+    with torch.no_grad():
+        for s in range(0, len(imgs), batch):
+            real, seg = to_tensors(list(imgs[s:s + batch]), list(labs[s:s + batch]), cfg)
+            mu, logvar = E(real)
+            G(seg, mu + torch.randn(mu.shape, generator=gen) * torch.exp(0.5 * logvar))
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+    G.eval()
+    return len(bns)
+
+
 def hinge_d(pred, real):
     loss = 0
     for feats in pred:

@@ -4,7 +4,9 @@
     /usr/bin/python3 train/experiments/val_fidelity.py train/run/A/latest.pt train/run/B/latest.pt:live
 
 A checkpoint path may end in :ema or :live to choose the averaged or the last weights
-(export.py --weights); without a suffix it scores what export.py would ship.
+(export.py --weights); without a suffix it scores what export.py would ship. A further +recal
+(e.g. latest.pt:ema+recal) first recomputes the generator's batch-norm running statistics with
+those weights on --recal-frames training frames (train.recalibrate_batch_norm).
 
 For each checkpoint: render the 100 validation label maps in PyTorch (eval mode, the full
 256x256 frame, a random style seeded by the map's index, the same seeds for every checkpoint),
@@ -35,15 +37,21 @@ import spade  # noqa: E402
 import train as T  # noqa: E402
 
 
-def render_all(ckpt, names, labs, out_dir, z_scale=1.0):
-    path, which = ckpt, "auto"
-    if ckpt.endswith(":ema") or ckpt.endswith(":live"):
-        path, which = ckpt.rsplit(":", 1)
+def render_all(ckpt, names, labs, out_dir, z_scale=1.0, recal_set=None):
+    path, which, recal = ckpt, "auto", False
+    if path.endswith("+recal"):
+        path, recal = path[:-len("+recal")], True
+    if path.endswith(":ema") or path.endswith(":live"):
+        path, which = path.rsplit(":", 1)
     ck = ckpt_io.load(path)
-    g_sd, _, _ = export.pick_weights(ck, which, path)
+    g_sd, e_sd, _ = export.pick_weights(ck, which, path)
     cfg = spade.Config(**ck["cfg"])
     G = spade.SPADEGenerator(cfg)
     G.load_state_dict(g_sd)
+    if recal:
+        E = spade.ConvEncoder(cfg)
+        E.load_state_dict(e_sd)
+        T.recalibrate_batch_norm(G, E, recal_set[0], recal_set[1], cfg)
     G.eval()
     os.makedirs(out_dir, exist_ok=True)
     with torch.no_grad():
@@ -64,6 +72,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--z-scale", type=float, default=1.0,
                     help="multiply each random style by this (truncation; 1 = z ~ N(0, I))")
+    ap.add_argument("--recal-frames", type=int, default=256,
+                    help="training frames a checkpoint suffixed +recal recomputes batch-norm statistics on")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     _, val = T.split_trainval(T.read_split(a.data, "trainval.txt"))
@@ -72,10 +82,15 @@ def main():
     split = os.path.join(a.work, "val.txt")
     with open(split, "w") as f:
         f.write("\n".join(val) + "\n")
+    recal_set = None
+    if any(ck.endswith("+recal") for ck in a.ckpts):
+        train_names, _ = T.split_trainval(T.read_split(a.data, "trainval.txt"))
+        idx = np.random.default_rng(0).choice(len(train_names), a.recal_frames, replace=False)
+        recal_set = T.load_set(a.data, [train_names[i] for i in idx])
     rows = []
     for k, ck in enumerate(a.ckpts):
         d = os.path.join(a.work, "ckpt%d" % k)
-        it = render_all(ck, val, labs, d, a.z_scale)
+        it = render_all(ck, val, labs, d, a.z_scale, recal_set)
         out = os.path.join(a.work, "seg%d" % k)
         cmd = [sys.executable, "eval_generated.py", "--images", os.path.abspath(d),
                "--labels", os.path.abspath(os.path.join(a.data, "labels")), "--split", split, "--out", out]
