@@ -201,7 +201,6 @@ def recalibrate_batch_norm(G, E, imgs, labs, cfg, batch=8, seed=0):
     for m, mom in zip(bns, saved):
         m.momentum = mom
     G.eval()
-    return len(bns)
 
 
 def hinge_d(pred, real):

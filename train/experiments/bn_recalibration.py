@@ -35,17 +35,7 @@ def main():
     print("iteration %d: validation L1 %.4f with the training running statistics" % (tr.it, tr.validate(vi, vl)))
     idx = np.random.default_rng(0).choice(len(train_names), a.frames, replace=False)
     ti, tl = T.load_set(args.data, [train_names[i] for i in idx])
-    for m in tr.G.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # a plain average over the frames
-    tr.G.train()
-    tr.E.eval()
-    with torch.no_grad():
-        for s in range(0, len(ti), 8):
-            real, seg = T.to_tensors(list(ti[s:s + 8]), list(tl[s:s + 8]), tr.cfg)
-            mu, logvar = tr.E(real)
-            tr.G(seg, mu + torch.randn_like(mu) * torch.exp(0.5 * logvar))
+    T.recalibrate_batch_norm(tr.G, tr.E, ti, tl, tr.cfg)
     print("after recalibration on %d full frames: validation L1 %.4f" % (a.frames, tr.validate(vi, vl)))
 
 
